@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# deps.sh — install what xwg needs to build, test, demo and benchmark, from Debian 12
+# packages only. A no-op when everything is already installed.
+set -euo pipefail
+
+PKGS=(
+  # build
+  clang llvm cmake make pkg-config g++ libbpf-dev bpftool
+  libsodium-dev libb2-dev libnl-3-dev libnl-route-3-dev libcli11-dev nlohmann-json3-dev
+  # tests
+  catch2 iproute2 wireguard-tools wireguard-go iperf3 ethtool tcpdump
+  # kernel matrix (tests/kernels): Debian 6.1 and 6.12 under qemu
+  qemu-system-x86 busybox-static cpio
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps.sh: missing packages: ${missing[*]} (run as root to install them)" >&2
+  exit 1
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y --no-install-recommends "${missing[@]}"
