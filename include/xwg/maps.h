@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * maps.h — keys and values of the data plane's maps, the contract between the BPF
+ * programs and the daemon. The daemon pins every map under /sys/fs/bpf/xwg/<ifname>/
+ * by the name given here; values are plain structs with BTF, so
+ * `bpftool map dump pinned /sys/fs/bpf/xwg/<ifname>/<map>` prints field names.
+ *
+ * Ownership: the daemon writes config, peers, keypairs and the allowed-IPs tries; the
+ * programs write counters, the replay window, endpoints learned by roaming and events.
+ * The send counter of a keypair lives in `send_counters` (mmapable), so the TX program and
+ * the daemon (keepalives, staged packets) take counters from one atomic.
+ *
+ * Times are CLOCK_BOOTTIME nanoseconds (bpf_ktime_get_boot_ns()).
+ */
+#ifndef XWG_MAPS_H
+#define XWG_MAPS_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include "xwg/protocol.h"
+
+/* Map names as pinned. */
+#define XWG_MAP_CONFIG "config"
+#define XWG_MAP_PEERS "peers"
+#define XWG_MAP_PEER_STATS "peer_stats"
+#define XWG_MAP_KEYPAIRS "keypairs"
+#define XWG_MAP_SEND_COUNTERS "send_counters"
+#define XWG_MAP_ALLOWED_IPS4 "allowed_ips4"
+#define XWG_MAP_ALLOWED_IPS6 "allowed_ips6"
+#define XWG_MAP_DROPS "drops"
+#define XWG_MAP_EVENTS "events"
+
+enum xwg_map_sizes {
+	XWG_MAX_KEYPAIRS = 3 * XWG_MAX_PEERS,  /* previous, current, next per peer */
+	XWG_EVENTS_RING_BYTES = 1 << 20,        /* events and staged packets */
+	XWG_STAGED_MAX_LEN = 1504,              /* largest packet staged whole */
+};
+
+/* The one entry of `config` (array, key 0). */
+struct xwg_config {
+	__u16 listen_port;              /* UDP port, host byte order; 0 = down */
+	__u16 pad0;
+	__u32 tunnel_ifindex;           /* hidden veth end: RX redirects here */
+	__u8 tunnel_mac[6];             /* visible end's MAC: destination of RX frames */
+	__u8 hidden_mac[6];             /* hidden end's MAC: source of RX frames */
+	__u32 underlay_ifindex[4];      /* underlays xwg_rx is attached to (0 = unused) */
+	__u64 rekey_after_messages;
+	__u64 reject_after_messages;
+	__u64 rekey_after_time_ns;
+	__u64 reject_after_time_ns;
+	__u64 rekey_timeout_ns;         /* "handshake needed" events at most this often */
+};
+
+/* An endpoint as learned or configured; family 0 = unknown. */
+struct xwg_endpoint {
+	__u16 family;                   /* AF_INET or AF_INET6 */
+	__be16 port;
+	__u32 ifindex;                  /* underlay to send from (0: route lookup) */
+	union {
+		__be32 v4;
+		__u8 v6[16];
+	} addr;
+	union {                         /* local source address to send from */
+		__be32 v4;
+		__u8 v6[16];
+	} src;
+};
+
+/* `peers` (array indexed by peer id, 0..XWG_MAX_PEERS-1; id assigned by the daemon). */
+struct xwg_peer {
+	__u32 active;                   /* 0: slot unused */
+	__u32 current_index;            /* local index of the keypair to send with, 0 = none */
+	struct xwg_endpoint endpoint;
+	__u64 handshake_wanted_ns;      /* last "handshake needed" event (rate limit) */
+};
+
+/* `peer_stats` (per-CPU array indexed by peer id): summed/maxed by the reader. */
+struct xwg_peer_stats {
+	__u64 rx_bytes;                 /* decrypted payload bytes delivered or keepalive */
+	__u64 tx_bytes;                 /* plaintext bytes encrypted */
+	__u64 rx_packets;
+	__u64 tx_packets;
+	__u64 last_rx_ns;               /* any authenticated packet */
+	__u64 last_rx_data_ns;          /* authenticated non-keepalive */
+	__u64 last_tx_ns;               /* any data packet sent by the data plane */
+};
+
+enum xwg_keypair_flags {
+	XWG_KEYPAIR_INITIATOR = 1 << 0, /* we initiated: we rekey after REKEY_AFTER_TIME */
+	XWG_KEYPAIR_CONFIRMED = 1 << 1, /* a data packet was received with it */
+};
+
+/* RFC 6479 style sliding window of counters (see bpf/lib/replay.h): a ring of
+ * XWG_REPLAY_WORDS u64 words (a power of two), one word of which is always being
+ * recycled, so XWG_REPLAY_WINDOW counters behind the greatest one are remembered. */
+enum xwg_replay_sizes {
+	XWG_REPLAY_BITS_TOTAL = 4096,
+	XWG_REPLAY_WORDS = XWG_REPLAY_BITS_TOTAL / 64,
+	XWG_REPLAY_WINDOW = XWG_REPLAY_BITS_TOTAL - 64,
+};
+
+struct xwg_replay {
+	__u64 greatest;                 /* highest counter accepted + 1 (0: none yet) */
+	__u64 bitmap[XWG_REPLAY_WORDS];
+};
+
+/* `keypairs` (hash keyed by the local index peers put in data packets to us). */
+struct xwg_keypair {
+	__u8 recv_key[XWG_KEY_LEN];
+	__u8 send_key[XWG_KEY_LEN];
+	__u32 peer_id;
+	__u32 remote_index;             /* index to put in packets we send */
+	__u32 counter_slot;             /* entry of `send_counters` */
+	__u32 flags;                    /* enum xwg_keypair_flags */
+	__u64 birth_ns;
+	struct bpf_spin_lock lock;      /* guards replay */
+	__u32 pad0;
+	struct xwg_replay replay;
+};
+
+/* `allowed_ips4` / `allowed_ips6` (LPM tries): value = peer id. */
+struct xwg_lpm4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+struct xwg_lpm6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* `events` ring buffer: a header, then type-specific data. */
+enum xwg_event_type {
+	XWG_EVENT_HANDSHAKE_NEEDED = 1, /* data to send, no usable keypair */
+	XWG_EVENT_REKEY_NEEDED = 2,     /* initiator keypair passed REKEY_AFTER_* */
+	XWG_EVENT_ENDPOINT_CHANGED = 3, /* authenticated packet from a new address */
+	XWG_EVENT_KEYPAIR_CONFIRMED = 4,/* first data received with a (responder's) keypair */
+	XWG_EVENT_STAGED_PACKET = 5,    /* an inner packet waiting for a session */
+};
+
+struct xwg_event {
+	__u32 type;                     /* enum xwg_event_type */
+	__u32 peer_id;
+	__u32 local_index;              /* KEYPAIR_CONFIRMED, REKEY_NEEDED */
+	__u32 len;                      /* STAGED_PACKET: bytes of data[] used */
+	struct xwg_endpoint endpoint;   /* ENDPOINT_CHANGED */
+};
+
+struct xwg_staged_packet {
+	struct xwg_event event;
+	__u8 data[XWG_STAGED_MAX_LEN];
+};
+
+#endif /* XWG_MAPS_H */
