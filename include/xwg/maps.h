@@ -34,12 +34,13 @@ enum xwg_map_sizes {
 	XWG_MAX_KEYPAIRS = 3 * XWG_MAX_PEERS,  /* previous, current, next per peer */
 	XWG_EVENTS_RING_BYTES = 1 << 20,        /* events and staged packets */
 	XWG_STAGED_MAX_LEN = 1504,              /* largest packet staged whole */
+	XWG_MAX_PLAINTEXT = 1504,               /* largest padded packet the data plane seals */
 };
 
 /* The one entry of `config` (array, key 0). */
 struct xwg_config {
 	__u16 listen_port;              /* UDP port, host byte order; 0 = down */
-	__u16 pad0;
+	__u16 mtu;                      /* tunnel MTU: padding never goes beyond it */
 	__u32 tunnel_ifindex;           /* hidden veth end: RX redirects here */
 	__u8 tunnel_mac[6];             /* visible end's MAC: destination of RX frames */
 	__u8 hidden_mac[6];             /* hidden end's MAC: source of RX frames */
