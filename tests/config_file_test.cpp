@@ -1,0 +1,295 @@
+// config_file_test.cpp — the wg-quick parser (loader/config_file.h) and the key codec:
+// a full file in wg's own format, then one row per malformed input with the exact
+// message it must give.
+#include <catch2/catch.hpp>
+
+#include "loader/config_file.h"
+
+#include <arpa/inet.h>
+#include <string>
+
+using namespace xwg;
+
+namespace {
+
+// Generated with `wg genkey`, `wg pubkey` and `wg genpsk`.
+const char *PRIV1 = "YCG7ogZrwLjlATlPJZ20838exKhPhZ1XmbQRL2nj63I=";
+const char *PUB1 = "/XkYGp4BNRI6JlrU3WwbnYDRF+b05qWIF6gU09QyLxw=";
+const char *PUB2 = "Af0+R0ftyWdNHeOFDfT/l41avoi1DAXiBKce+5heGVk=";
+const char *PUB3 = "k8IZtg5xXIJ8bvXlscPV0PnMk1MEYv5x0vq9PTKYvDY=";
+const char *PSK = "D6+eFOvWRbDKU8dU45K2vCFEx56I4gJdK6PJVio/2uo=";
+
+std::string error_of(const std::string &text, const std::string &file = "wg0.conf")
+{
+	try {
+		config_parse(text, file);
+	} catch (const ConfigError &e) {
+		return e.what();
+	}
+	return "(no error)";
+}
+
+std::string iface(const std::string &extra = "")
+{
+	return std::string("[Interface]\nPrivateKey = ") + PRIV1 + "\n" + extra;
+}
+
+} // namespace
+
+TEST_CASE("key codec: base64 as strict as wg, hex both ways")
+{
+	auto k = wg_key_from_base64(PUB1);
+	REQUIRE(k);
+	CHECK(wg_key_to_base64(*k) == PUB1);
+	CHECK(wg_key_from_hex(wg_key_to_hex(*k)) == k);
+	CHECK(wg_key_to_hex(*k).size() == 64);
+	CHECK(wg_key_from_hex(std::string(64, 'F'))->bytes[0] == 0xff);
+	CHECK(wg_key_to_base64(wg_key_public_from_private(*wg_key_from_base64(PRIV1))) == PUB1);
+
+	std::string s = PUB1;
+	CHECK_FALSE(wg_key_from_base64(s.substr(0, 43)));	       // no padding
+	CHECK_FALSE(wg_key_from_base64(s + "="));		       // too long
+	CHECK_FALSE(wg_key_from_base64(s.substr(0, 42) + "=="));       // 31 bytes
+	CHECK_FALSE(wg_key_from_base64(s.substr(0, 42) + "!="));       // alphabet
+	CHECK_FALSE(wg_key_from_base64(s.substr(0, 42) + "x="));       // trailing bits set
+	CHECK_FALSE(wg_key_from_base64(" " + s.substr(1)));	       // space
+	CHECK_FALSE(wg_key_from_hex(std::string(63, '0')));
+	CHECK_FALSE(wg_key_from_hex(std::string(63, '0') + "g"));
+	CHECK(wg_key_from_hex(std::string(64, '0'))->is_zero());
+}
+
+TEST_CASE("a config in wg-quick's format parses into the model")
+{
+	std::string text = std::string("# written like wg showconf + wg-quick\n"
+				       "[Interface]\n"
+				       "PrivateKey = ") +
+			   PRIV1 +
+			   "\n"
+			   "ListenPort = 51820\n"
+			   "FwMark = 0x1234\n"
+			   "Address = 192.0.2.1/24, 2001:db8::1/64\n"
+			   "address = 198.51.100.7\n"
+			   "MTU = 1380\n"
+			   "Table = off\n"
+			   "Underlay = eth0, eth1\n"
+			   "DNS = 192.0.2.53\n"
+			   "PostUp = echo up\n"
+			   "\n"
+			   "[Peer]\n"
+			   "PublicKey = " +
+			   PUB2 +
+			   "\n"
+			   "PresharedKey = " +
+			   PSK +
+			   "\n"
+			   "AllowedIPs = 192.0.2.77/24, 2001:db8:1::/48 # masked to 192.0.2.0/24\n"
+			   "Endpoint = 203.0.113.5:51820\n"
+			   "PersistentKeepalive = 25\n"
+			   "\r\n"
+			   "[peer]\n"
+			   "publickey=" +
+			   PUB3 +
+			   "\r\n"
+			   "ALLOWEDIPS = 198.18.0.0/15\n"
+			   "AllowedIPs = 198.18.0.1/15\n" // the same prefix once masked
+			   "Endpoint = [2001:db8::9]:4500\n"
+			   "PersistentKeepalive = off\n";
+	ParsedConfig p = config_parse(text, "wg0.conf");
+	const InterfaceConfig &i = p.config.iface;
+	CHECK(wg_key_to_base64(*i.private_key) == PRIV1);
+	CHECK(i.listen_port == 51820);
+	CHECK(i.fwmark == 0x1234);
+	REQUIRE(i.addresses.size() == 3);
+	CHECK(i.addresses[0].to_string() == "192.0.2.1/24");
+	CHECK(i.addresses[1].to_string() == "2001:db8::1/64");
+	CHECK(i.addresses[2].to_string() == "198.51.100.7/32");
+	CHECK(i.mtu == 1380);
+	CHECK(i.table.kind == RouteTable::Kind::off);
+	CHECK(i.underlays == std::vector<std::string>{"eth0", "eth1"});
+
+	REQUIRE(p.config.peers.size() == 2);
+	const PeerConfig &a = p.config.peers[0];
+	CHECK(wg_key_to_base64(a.public_key) == PUB2);
+	CHECK(wg_key_to_base64(*a.preshared_key) == PSK);
+	REQUIRE(a.allowed_ips.size() == 2);
+	CHECK(a.allowed_ips[0].to_string() == "192.0.2.0/24");
+	CHECK(a.allowed_ips[1].to_string() == "2001:db8:1::/48");
+	CHECK(a.endpoint->to_string() == "203.0.113.5:51820");
+	CHECK(a.persistent_keepalive == 25);
+	const PeerConfig &b = p.config.peers[1];
+	CHECK(b.allowed_ips.size() == 1);
+	CHECK(b.allowed_ips[0].to_string() == "198.18.0.0/15");
+	CHECK(b.endpoint->to_string() == "[2001:db8::9]:4500");
+	CHECK_FALSE(b.preshared_key);
+	CHECK(b.persistent_keepalive == 0);
+
+	CHECK(p.warnings == std::vector<std::string>{
+				    "wg0.conf:11: DNS: not supported by xwg, ignored",
+				    "wg0.conf:12: PostUp: not supported by xwg, ignored",
+			    });
+}
+
+TEST_CASE("defaults: MTU 1420, Table auto, no port, no peers")
+{
+	ParsedConfig p = config_parse(iface(), "x.conf");
+	CHECK(p.config.iface.mtu == 1420);
+	CHECK(p.config.iface.table.kind == RouteTable::Kind::automatic);
+	CHECK(p.config.iface.listen_port == 0);
+	CHECK(p.config.iface.fwmark == 0);
+	CHECK(p.config.peers.empty());
+	CHECK(p.warnings.empty());
+	CHECK(config_parse(iface("Table = 1234\n"), "x").config.iface.table.to_string() ==
+	      "1234");
+	CHECK(config_parse(iface("FwMark = off\n"), "x").config.iface.fwmark == 0);
+	CHECK(config_parse(iface("FwMark = 4294967295\n"), "x").config.iface.fwmark ==
+	      0xffffffffu);
+	// An all-zero preshared key means none, as in wg.
+	std::string zero_psk = iface() + "[Peer]\nPublicKey = " + PUB2 + "\nPresharedKey = " +
+			       wg_key_to_base64(WgKey{}) + "\n";
+	CHECK_FALSE(config_parse(zero_psk, "x").config.peers[0].preshared_key);
+}
+
+TEST_CASE("every malformed input is an error naming file, line and key")
+{
+	const std::string peer2 = std::string("[Peer]\nPublicKey = ") + PUB2 + "\n";
+	struct Row {
+		std::string text;
+		std::string message;
+	};
+	const Row rows[] = {
+		{"", "wg0.conf: no [Interface] section"},
+		{"# only a comment\n", "wg0.conf: no [Interface] section"},
+		{"PrivateKey = " + std::string(PRIV1) + "\n",
+		 "wg0.conf:1: PrivateKey: outside of any section"},
+		{"Frobnicate = 1\n", "wg0.conf:1: Frobnicate: outside of any section"},
+		{"[Interface]\n[Wat]\n",
+		 "wg0.conf:2: unknown section \"[Wat]\" (expected [Interface] or [Peer])"},
+		{"[Interface]\n", "wg0.conf:1: PrivateKey: missing from [Interface]"},
+		{iface("garbage line\n"), "wg0.conf:3: \"garbage line\" is not \"Key = Value\""},
+		{iface("Frobnicate = 1\n"), "wg0.conf:3: Frobnicate: unknown key in [Interface]"},
+		{iface("PublicKey = x\n"),
+		 "wg0.conf:3: PublicKey: belongs in [Peer], not [Interface]"},
+		{iface(peer2 + "ListenPort = 1\n"),
+		 "wg0.conf:5: ListenPort: belongs in [Interface], not [Peer]"},
+		{iface("[Interface]\n"),
+		 "wg0.conf:3: second [Interface] section (the first is on line 1)"},
+		{"[Interface]\nPrivateKey = abc\n",
+		 "wg0.conf:2: PrivateKey: not a valid key (44 base64 characters ending in '=')"},
+		{"[Interface]\nPrivateKey = " + std::string(PRIV1).substr(0, 40) + "\n",
+		 "wg0.conf:2: PrivateKey: key is 30 bytes, expected 32"},
+		{"[Interface]\nPrivateKey = " + std::string(PRIV1) + "AAAA\n",
+		 "wg0.conf:2: PrivateKey: not a valid key (44 base64 characters ending in '=')"},
+		{"[Interface]\nPrivateKey = " + wg_key_to_base64(WgKey{}) + "\n",
+		 "wg0.conf:2: PrivateKey: the all-zero key is not a private key"},
+		{"[Interface]\nPrivateKey =\n", "wg0.conf:2: PrivateKey: empty value"},
+		{iface("PrivateKey = " + std::string(PRIV1) + "\n"),
+		 "wg0.conf:3: PrivateKey: already set on line 2"},
+		{iface("ListenPort = 70000\n"),
+		 "wg0.conf:3: ListenPort: \"70000\" is not a port (0-65535)"},
+		{iface("ListenPort = -1\n"),
+		 "wg0.conf:3: ListenPort: \"-1\" is not a port (0-65535)"},
+		{iface("ListenPort = 51820x\n"),
+		 "wg0.conf:3: ListenPort: \"51820x\" is not a port (0-65535)"},
+		{iface("FwMark = 0xfffffffff\n"),
+		 "wg0.conf:3: FwMark: \"0xfffffffff\" is not a fwmark (off, or 0-4294967295)"},
+		{iface("FwMark = 4294967296\n"),
+		 "wg0.conf:3: FwMark: \"4294967296\" is not a fwmark (off, or 0-4294967295)"},
+		{iface("MTU = 67\n"), "wg0.conf:3: MTU: \"67\" is not an MTU (68-65535)"},
+		{iface("MTU = 65536\n"), "wg0.conf:3: MTU: \"65536\" is not an MTU (68-65535)"},
+		{iface("Table = main\n"),
+		 "wg0.conf:3: Table: \"main\" is not a table (auto, off or 1-4294967295)"},
+		{iface("Address = 192.0.2.1/33\n"),
+		 "wg0.conf:3: Address: \"192.0.2.1/33\" is not an address (e.g. 192.0.2.1/24)"},
+		{iface("Address = 192.0.2.1/24,,192.0.2.2\n"),
+		 "wg0.conf:3: Address: empty entry in the list"},
+		{iface("Underlay = eth0, this-name-is-too-long\n"),
+		 "wg0.conf:3: Underlay: \"this-name-is-too-long\" is not an interface name"},
+		{iface("[Peer]\nEndpoint = 192.0.2.1:1\n"),
+		 "wg0.conf:3: PublicKey: missing from [Peer]"},
+		{iface(peer2 + peer2), "wg0.conf:6: PublicKey: the same peer is already on line 3"},
+		{iface(peer2 + "PublicKey = " + PUB3 + "\n"),
+		 "wg0.conf:5: PublicKey: already set on line 4"},
+		{iface("[Peer]\nPublicKey = " + wg_key_to_base64(WgKey{}) + "\n"),
+		 "wg0.conf:4: PublicKey: the all-zero key is not a public key"},
+		{iface(peer2 + "PresharedKey = no!pe\n"),
+		 "wg0.conf:5: PresharedKey: not a valid key (44 base64 characters ending in '=')"},
+		{iface(peer2 + "AllowedIPs = 10.0.0.0/8, 2001:db8::/129\n"),
+		 "wg0.conf:5: AllowedIPs: \"2001:db8::/129\" is not an IP prefix (e.g. 192.0.2.0/24)"},
+		{iface(peer2 + "AllowedIPs = 10.1.2.3/\n"),
+		 "wg0.conf:5: AllowedIPs: \"10.1.2.3/\" is not an IP prefix (e.g. 192.0.2.0/24)"},
+		{iface(peer2 + "AllowedIPs = 10.0.0.0/8\n[Peer]\nPublicKey = " + PUB3 +
+		       "\nAllowedIPs = 10.0.0.1/8\n"),
+		 "wg0.conf:8: AllowedIPs: 10.0.0.0/8 already belongs to the peer on line 3"},
+		{iface(peer2 + "Endpoint = 192.0.2.1\n"),
+		 "wg0.conf:5: Endpoint: \"192.0.2.1\" is not HOST:PORT or [IPv6]:PORT"},
+		{iface(peer2 + "Endpoint = 192.0.2.1:65536\n"),
+		 "wg0.conf:5: Endpoint: \"192.0.2.1:65536\": \"65536\" is not a port (0-65535)"},
+		{iface(peer2 + "Endpoint = 2001:db8::1:51820\n"),
+		 "wg0.conf:5: Endpoint: \"2001:db8::1:51820\" is not HOST:PORT or [IPv6]:PORT"},
+		{iface(peer2 + "Endpoint = [2001:db8::1:51820\n"),
+		 "wg0.conf:5: Endpoint: \"[2001:db8::1:51820\" is not HOST:PORT or [IPv6]:PORT"},
+		{iface(peer2 + "PersistentKeepalive = 65536\n"),
+		 "wg0.conf:5: PersistentKeepalive: \"65536\" is not a keepalive interval (off, or "
+		 "0-65535 seconds)"},
+		{iface(peer2 + "Frobnicate = 1\n"), "wg0.conf:5: Frobnicate: unknown key in [Peer]"},
+	};
+	for (const Row &row : rows) {
+		INFO(row.text);
+		CHECK(error_of(row.text) == row.message);
+	}
+	// The file name is the one given.
+	CHECK(error_of(iface("MTU = x\n"), "/etc/wireguard/tun9.conf") ==
+	      "/etc/wireguard/tun9.conf:3: MTU: \"x\" is not an MTU (68-65535)");
+}
+
+TEST_CASE("endpoint host names go through the resolver")
+{
+	ParsedConfig p = config_parse(iface("[Peer]\nPublicKey = " + std::string(PUB2) +
+					    "\nEndpoint = localhost:51820\n"),
+				      "x.conf");
+	REQUIRE(p.config.peers[0].endpoint);
+	CHECK(p.config.peers[0].endpoint->port == 51820);
+	std::string err = error_of(iface("[Peer]\nPublicKey = " + std::string(PUB2) +
+					 "\nEndpoint = no-such-host.invalid:1\n"));
+	CHECK_THAT(err, Catch::StartsWith("wg0.conf:5: Endpoint: cannot resolve "
+					  "\"no-such-host.invalid\": "));
+}
+
+TEST_CASE("config_load reads a file and reports a missing one")
+{
+	std::string path = "/tmp/xwg-config-test-" + std::to_string(getpid()) + ".conf";
+	FILE *f = fopen(path.c_str(), "w");
+	REQUIRE(f);
+	std::string text = iface("ListenPort = 99999\n");
+	fwrite(text.data(), 1, text.size(), f);
+	fclose(f);
+	std::string err;
+	try {
+		config_load(path);
+	} catch (const ConfigError &e) {
+		err = e.what();
+	}
+	remove(path.c_str());
+	CHECK(err == path.substr(5) + ":3: ListenPort: \"99999\" is not a port (0-65535)");
+	CHECK_THROWS_WITH(config_load("/nonexistent/wg9.conf"),
+			  "wg9.conf: cannot open /nonexistent/wg9.conf: No such file or directory");
+}
+
+TEST_CASE("interface names follow wg-quick")
+{
+	CHECK(interface_name_valid("wg0"));
+	CHECK(interface_name_valid("a_b=c+d.e-f"));
+	CHECK(interface_name_valid("abcdefghijklmno"));	  // 15
+	CHECK_FALSE(interface_name_valid("abcdefghijklmnop")); // 16
+	CHECK_FALSE(interface_name_valid(""));
+	CHECK_FALSE(interface_name_valid("wg 0"));
+	CHECK_FALSE(interface_name_valid("wg/0"));
+	CHECK_FALSE(interface_name_valid(".."));
+	CHECK(interface_name_from_path("/etc/wireguard/wg0.conf") == "wg0");
+	CHECK(interface_name_from_path("tun.x.conf") == "tun.x");
+	CHECK_THROWS_WITH(interface_name_from_path("/etc/wg0.cfg"),
+			  "/etc/wg0.cfg: the file name must be IFNAME.conf");
+	CHECK_THROWS_WITH(interface_name_from_path("/x/a-very-long-name0.conf"),
+			  "/x/a-very-long-name0.conf: \"a-very-long-name0\" is not a valid "
+			  "interface name (1-15 of a-z A-Z 0-9 _ = + . -)");
+}
