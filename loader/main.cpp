@@ -2,6 +2,8 @@
 // subcommand to the unit that implements it.
 #include <CLI/CLI.hpp>
 
+#include "loader/cli_keys.h"
+
 #include <cstdio>
 
 int main(int argc, char **argv)
@@ -9,6 +11,7 @@ int main(int argc, char **argv)
 	CLI::App app{"xwg: a WireGuard-compatible tunnel with an eBPF data plane"};
 	app.set_version_flag("--version", "xwg " XWG_VERSION);
 	app.require_subcommand(0, 1);
+	xwg::add_key_commands(app);
 
 	CLI11_PARSE(app, argc, argv);
 	if (app.get_subcommands().empty()) {

@@ -1,0 +1,41 @@
+// index_table.cpp — random unique indices from libsodium's generator.
+#include "loader/noise/index_table.h"
+
+#include <sodium.h>
+
+namespace xwg::noise {
+
+std::uint32_t IndexTable::insert(Entry entry)
+{
+	for (;;) {
+		std::uint32_t index = randombytes_random();
+		if (index == 0)
+			continue;
+		if (entries_.try_emplace(index, entry).second)
+			return index;
+	}
+}
+
+bool IndexTable::replace(std::uint32_t index, Entry entry)
+{
+	auto it = entries_.find(index);
+	if (it == entries_.end())
+		return false;
+	it->second = entry;
+	return true;
+}
+
+void IndexTable::remove(std::uint32_t index)
+{
+	entries_.erase(index);
+}
+
+std::optional<IndexTable::Entry> IndexTable::lookup(std::uint32_t index) const
+{
+	auto it = entries_.find(index);
+	if (it == entries_.end())
+		return std::nullopt;
+	return it->second;
+}
+
+} // namespace xwg::noise

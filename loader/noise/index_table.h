@@ -1,0 +1,34 @@
+// index_table.h — the random 32-bit indices that name handshakes and keypairs on the wire
+// (whitepaper §5.4: "sender index"). Each is unique among live entries, never zero (zero
+// means "none" in the data plane's maps), and maps back to the peer that owns it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+
+namespace xwg::noise {
+
+class IndexTable
+{
+public:
+	enum class Kind { handshake, keypair };
+	struct Entry {
+		Kind kind;
+		std::uint32_t peer_id;
+	};
+
+	// A fresh random index for `entry`.
+	std::uint32_t insert(Entry entry);
+	// Re-point an existing index (a handshake's index becomes its keypair's). False when
+	// the index is not live.
+	bool replace(std::uint32_t index, Entry entry);
+	void remove(std::uint32_t index);
+	std::optional<Entry> lookup(std::uint32_t index) const;
+	std::size_t size() const { return entries_.size(); }
+
+private:
+	std::unordered_map<std::uint32_t, Entry> entries_;
+};
+
+} // namespace xwg::noise
