@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "loader/config_file.h"
+#include "loader/config_json.h"
 
 #include <arpa/inet.h>
 #include <string>
@@ -292,4 +293,24 @@ TEST_CASE("interface names follow wg-quick")
 	CHECK_THROWS_WITH(interface_name_from_path("/x/a-very-long-name0.conf"),
 			  "/x/a-very-long-name0.conf: \"a-very-long-name0\" is not a valid "
 			  "interface name (1-15 of a-z A-Z 0-9 _ = + . -)");
+}
+
+TEST_CASE("config as JSON shows no secrets")
+{
+	std::string text = iface("ListenPort = 51820\nAddress = 192.0.2.1/24\n") +
+			   "[Peer]\nPublicKey = " + PUB2 + "\nPresharedKey = " + PSK +
+			   "\nAllowedIPs = 192.0.2.0/24\n";
+	nlohmann::json j = config_to_json(config_parse(text, "x.conf").config);
+	CHECK(j["public_key"] == PUB1);
+	CHECK(j["listen_port"] == 51820);
+	CHECK(j["addresses"] == nlohmann::json::array({"192.0.2.1/24"}));
+	CHECK(j["mtu"] == 1420);
+	CHECK(j["table"] == "auto");
+	CHECK(j["peers"][0]["public_key"] == PUB2);
+	CHECK(j["peers"][0]["preshared_key"] == "(hidden)");
+	CHECK(j["peers"][0]["endpoint"].is_null());
+	CHECK(j["peers"][0]["allowed_ips"] == nlohmann::json::array({"192.0.2.0/24"}));
+	std::string dump = j.dump();
+	CHECK(dump.find(PRIV1) == std::string::npos);
+	CHECK(dump.find(PSK) == std::string::npos);
 }
