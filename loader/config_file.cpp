@@ -14,8 +14,10 @@
 #include <sstream>
 #include <sys/socket.h>
 
-namespace xwg {
-namespace {
+namespace xwg
+{
+namespace
+{
 
 enum class Section { none, interface, peer };
 
@@ -63,41 +65,42 @@ std::string quoted(std::string_view s)
 struct KeyInfo {
 	const char *name;
 	Section section;
-	bool list;	   // may repeat; values accumulate
-	bool unsupported;  // wg-quick key that xwg ignores with a warning
+	bool list;	  // may repeat; values accumulate
+	bool unsupported; // wg-quick key that xwg ignores with a warning
 };
 
 const std::map<std::string, KeyInfo> &known_keys()
 {
 	static const std::map<std::string, KeyInfo> keys = {
-		{"privatekey", {"PrivateKey", Section::interface, false, false}},
-		{"listenport", {"ListenPort", Section::interface, false, false}},
-		{"fwmark", {"FwMark", Section::interface, false, false}},
-		{"address", {"Address", Section::interface, true, false}},
-		{"mtu", {"MTU", Section::interface, false, false}},
-		{"table", {"Table", Section::interface, false, false}},
-		{"underlay", {"Underlay", Section::interface, true, false}},
-		{"dns", {"DNS", Section::interface, true, true}},
-		{"preup", {"PreUp", Section::interface, true, true}},
-		{"postup", {"PostUp", Section::interface, true, true}},
-		{"predown", {"PreDown", Section::interface, true, true}},
-		{"postdown", {"PostDown", Section::interface, true, true}},
-		{"saveconfig", {"SaveConfig", Section::interface, false, true}},
-		{"publickey", {"PublicKey", Section::peer, false, false}},
-		{"presharedkey", {"PresharedKey", Section::peer, false, false}},
-		{"allowedips", {"AllowedIPs", Section::peer, true, false}},
-		{"endpoint", {"Endpoint", Section::peer, false, false}},
-		{"persistentkeepalive", {"PersistentKeepalive", Section::peer, false, false}},
+	    {"privatekey", {"PrivateKey", Section::interface, false, false}},
+	    {"listenport", {"ListenPort", Section::interface, false, false}},
+	    {"fwmark", {"FwMark", Section::interface, false, false}},
+	    {"address", {"Address", Section::interface, true, false}},
+	    {"mtu", {"MTU", Section::interface, false, false}},
+	    {"table", {"Table", Section::interface, false, false}},
+	    {"underlay", {"Underlay", Section::interface, true, false}},
+	    {"dns", {"DNS", Section::interface, true, true}},
+	    {"preup", {"PreUp", Section::interface, true, true}},
+	    {"postup", {"PostUp", Section::interface, true, true}},
+	    {"predown", {"PreDown", Section::interface, true, true}},
+	    {"postdown", {"PostDown", Section::interface, true, true}},
+	    {"saveconfig", {"SaveConfig", Section::interface, false, true}},
+	    {"publickey", {"PublicKey", Section::peer, false, false}},
+	    {"presharedkey", {"PresharedKey", Section::peer, false, false}},
+	    {"allowedips", {"AllowedIPs", Section::peer, true, false}},
+	    {"endpoint", {"Endpoint", Section::peer, false, false}},
+	    {"persistentkeepalive", {"PersistentKeepalive", Section::peer, false, false}},
 	};
 	return keys;
 }
 
-class Parser {
-public:
+class Parser
+{
+      public:
 	explicit Parser(std::string_view file) : file_(file) {}
 	ParsedConfig run(std::string_view text);
 
-private:
+      private:
 	[[noreturn]] void fail(unsigned line, const std::string &what) const
 	{
 		throw ConfigError(file_ + ":" + std::to_string(line) + ": " + what);
@@ -126,7 +129,7 @@ private:
 	unsigned interface_line_ = 0;
 	std::map<std::string, unsigned> seen_; // canonical key -> line, per section
 	PeerConfig peer_;
-	std::map<WgKey, unsigned> peer_lines_;		 // public key -> [Peer] line
+	std::map<WgKey, unsigned> peer_lines_;	    // public key -> [Peer] line
 	std::map<Cidr, unsigned> allowed_ip_owner_; // prefix -> [Peer] line
 };
 
@@ -153,17 +156,18 @@ ParsedConfig Parser::run(std::string_view text)
 		if (it == known_keys().end()) {
 			if (section_ == Section::none)
 				fail(line_, std::string(name) + ": outside of any section");
-			fail(line_, std::string(name) + ": unknown key in " +
-					    (section_ == Section::interface ? "[Interface]"
-									    : "[Peer]"));
+			fail(line_,
+			     std::string(name) + ": unknown key in " +
+				 (section_ == Section::interface ? "[Interface]" : "[Peer]"));
 		}
 		const KeyInfo &key = it->second;
 		key_ = key.name;
 		if (section_ == Section::none)
 			fail_key("outside of any section");
 		if (key.section != section_)
-			fail_key(key.section == Section::peer ? "belongs in [Peer], not [Interface]"
-							      : "belongs in [Interface], not [Peer]");
+			fail_key(key.section == Section::peer
+				     ? "belongs in [Peer], not [Interface]"
+				     : "belongs in [Interface], not [Peer]");
 		auto [prev, fresh] = seen_.emplace(key.name, line_);
 		if (!fresh && !key.list)
 			fail_key("already set on line " + std::to_string(prev->second));
@@ -189,11 +193,12 @@ void Parser::start_section(std::string_view header)
 	else if (name == "[peer]")
 		next = Section::peer;
 	else
-		fail(line_, "unknown section " + quoted(header) + " (expected [Interface] or [Peer])");
+		fail(line_,
+		     "unknown section " + quoted(header) + " (expected [Interface] or [Peer])");
 	end_section();
 	if (next == Section::interface && interface_line_ != 0)
 		fail(line_, "second [Interface] section (the first is on line " +
-				    std::to_string(interface_line_) + ")");
+				std::to_string(interface_line_) + ")");
 	section_ = next;
 	section_line_ = line_;
 	seen_.clear();
@@ -213,14 +218,14 @@ void Parser::end_section()
 		fail(section_line_, "PublicKey: missing from [Peer]");
 	auto [prev, fresh] = peer_lines_.emplace(peer_.public_key, section_line_);
 	if (!fresh)
-		fail(seen_["PublicKey"], "PublicKey: the same peer is already on line " +
-						 std::to_string(prev->second));
+		fail(seen_["PublicKey"],
+		     "PublicKey: the same peer is already on line " + std::to_string(prev->second));
 	for (const Cidr &c : peer_.allowed_ips) {
 		auto [owner, added] = allowed_ip_owner_.emplace(c, section_line_);
 		if (!added)
 			fail(seen_["AllowedIPs"], "AllowedIPs: " + c.to_string() +
-							  " already belongs to the peer on line " +
-							  std::to_string(owner->second));
+						      " already belongs to the peer on line " +
+						      std::to_string(owner->second));
 	}
 	out_.config.peers.push_back(peer_);
 }
@@ -259,8 +264,8 @@ WgKey Parser::parse_key(std::string_view value) const
 	fail_key("not a valid key (44 base64 characters ending in '=')");
 }
 
-std::uint64_t Parser::parse_number(std::string_view value, std::uint64_t min,
-				   std::uint64_t max, const char *what) const
+std::uint64_t Parser::parse_number(std::string_view value, std::uint64_t min, std::uint64_t max,
+				   const char *what) const
 {
 	auto n = parse_decimal(value, max);
 	if (!n || *n < min)
@@ -289,8 +294,7 @@ Endpoint Parser::parse_endpoint(std::string_view value) const
 	if (rc != 0)
 		fail_key("cannot resolve " + quoted(parts->first) + ": " + gai_strerror(rc));
 	char host[NI_MAXHOST] = "";
-	getnameinfo(res->ai_addr, res->ai_addrlen, host, sizeof(host), nullptr, 0,
-		    NI_NUMERICHOST);
+	getnameinfo(res->ai_addr, res->ai_addrlen, host, sizeof(host), nullptr, 0, NI_NUMERICHOST);
 	freeaddrinfo(res);
 	auto addr = ip_addr_parse(host);
 	if (!addr)
@@ -311,8 +315,8 @@ void Parser::handle(const KeyInfo &key, std::string_view value)
 			fail_key("the all-zero key is not a private key");
 		ifc.private_key = priv;
 	} else if (k == "ListenPort") {
-		ifc.listen_port = static_cast<std::uint16_t>(
-			parse_number(value, 0, 65535, "a port (0-65535)"));
+		ifc.listen_port =
+		    static_cast<std::uint16_t>(parse_number(value, 0, 65535, "a port (0-65535)"));
 	} else if (k == "FwMark") {
 		// wg accepts "off", decimal and 0x-prefixed hex.
 		if (lower(value) == "off") {
@@ -323,8 +327,8 @@ void Parser::handle(const KeyInfo &key, std::string_view value)
 				fail_key(quoted(value) + " is not a fwmark (off, or 0-4294967295)");
 			ifc.fwmark = *mark;
 		} else {
-			ifc.fwmark = static_cast<std::uint32_t>(parse_number(
-				value, 0, 0xffffffffu, "a fwmark (off, or 0-4294967295)"));
+			ifc.fwmark = static_cast<std::uint32_t>(
+			    parse_number(value, 0, 0xffffffffu, "a fwmark (off, or 0-4294967295)"));
 		}
 	} else if (k == "Address") {
 		for (std::string_view item : split_list(value)) {
@@ -334,7 +338,8 @@ void Parser::handle(const KeyInfo &key, std::string_view value)
 			ifc.addresses.push_back(*c);
 		}
 	} else if (k == "MTU") {
-		ifc.mtu = static_cast<unsigned>(parse_number(value, 68, 65535, "an MTU (68-65535)"));
+		ifc.mtu =
+		    static_cast<unsigned>(parse_number(value, 68, 65535, "an MTU (68-65535)"));
 	} else if (k == "Table") {
 		std::string t = lower(value);
 		if (t == "auto") {
@@ -344,7 +349,8 @@ void Parser::handle(const KeyInfo &key, std::string_view value)
 		} else {
 			auto id = parse_decimal(value, 0xffffffffu);
 			if (!id || *id == 0)
-				fail_key(quoted(value) + " is not a table (auto, off or 1-4294967295)");
+				fail_key(quoted(value) +
+					 " is not a table (auto, off or 1-4294967295)");
 			ifc.table = {RouteTable::Kind::number, static_cast<std::uint32_t>(*id)};
 		}
 	} else if (k == "Underlay") {
@@ -377,7 +383,7 @@ void Parser::handle(const KeyInfo &key, std::string_view value)
 			peer_.persistent_keepalive = 0;
 		else
 			peer_.persistent_keepalive = static_cast<std::uint16_t>(parse_number(
-				value, 0, 65535, "a keepalive interval (off, or 0-65535 seconds)"));
+			    value, 0, 65535, "a keepalive interval (off, or 0-65535 seconds)"));
 	}
 }
 

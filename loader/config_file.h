@@ -15,10 +15,12 @@
 #include <string_view>
 #include <vector>
 
-namespace xwg {
+namespace xwg
+{
 
-class ConfigError : public std::runtime_error {
-public:
+class ConfigError : public std::runtime_error
+{
+      public:
 	using std::runtime_error::runtime_error;
 };
 

@@ -7,7 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-namespace xwg {
+namespace xwg
+{
 
 nlohmann::json config_to_json(const DeviceConfig &config);
 

@@ -3,14 +3,18 @@
 
 #include <algorithm>
 
-namespace xwg {
+namespace xwg
+{
 
 std::string RouteTable::to_string() const
 {
 	switch (kind) {
-	case Kind::automatic: return "auto";
-	case Kind::off: return "off";
-	case Kind::number: return std::to_string(id);
+	case Kind::automatic:
+		return "auto";
+	case Kind::off:
+		return "off";
+	case Kind::number:
+		return std::to_string(id);
 	}
 	return "auto";
 }

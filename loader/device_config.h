@@ -13,7 +13,8 @@
 #include <set>
 #include <vector>
 
-namespace xwg {
+namespace xwg
+{
 
 inline constexpr unsigned DEFAULT_MTU = 1420;
 
@@ -31,8 +32,8 @@ struct RouteTable {
 struct InterfaceConfig {
 	std::optional<WgKey> private_key;
 	std::uint16_t listen_port = 0; // 0: let the kernel choose
-	std::uint32_t fwmark = 0;	// 0: off
-	std::vector<Cidr> addresses;	// host bits kept: 192.0.2.1/24 is an address on a /24
+	std::uint32_t fwmark = 0;      // 0: off
+	std::vector<Cidr> addresses;   // host bits kept: 192.0.2.1/24 is an address on a /24
 	unsigned mtu = DEFAULT_MTU;
 	RouteTable table;
 	std::vector<std::string> underlays; // xwg extension; empty: the default route's device

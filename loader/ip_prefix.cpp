@@ -4,7 +4,8 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-namespace xwg {
+namespace xwg
+{
 
 static_assert(ip_family_v4 == AF_INET && ip_family_v6 == AF_INET6);
 

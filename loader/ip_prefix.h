@@ -10,14 +10,15 @@
 #include <string>
 #include <string_view>
 
-namespace xwg {
+namespace xwg
+{
 
 // AF_INET, spelled out so this header needs no socket headers.
 inline constexpr int ip_family_v4 = 2;
 inline constexpr int ip_family_v6 = 10;
 
 struct IpAddr {
-	int family = 0; // AF_INET or AF_INET6; 0 means unset
+	int family = 0;			      // AF_INET or AF_INET6; 0 means unset
 	std::array<std::uint8_t, 16> bytes{}; // IPv4 uses the first 4, network order
 
 	unsigned max_prefix() const { return family == ip_family_v4 ? 32 : 128; }

@@ -5,7 +5,8 @@
 
 #include <sodium.h>
 
-namespace xwg {
+namespace xwg
+{
 
 bool WgKey::is_zero() const
 {
@@ -20,8 +21,8 @@ std::optional<WgKey> wg_key_from_base64(std::string_view text)
 	WgKey key;
 	std::size_t len = 0;
 	const char *end = nullptr;
-	if (sodium_base642bin(key.bytes.data(), key.bytes.size(), text.data(), text.size(),
-			      nullptr, &len, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	if (sodium_base642bin(key.bytes.data(), key.bytes.size(), text.data(), text.size(), nullptr,
+			      &len, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    len != WG_KEY_LEN || end != text.data() + text.size())
 		return std::nullopt;
 	return key;

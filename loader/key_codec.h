@@ -11,7 +11,8 @@
 #include <string>
 #include <string_view>
 
-namespace xwg {
+namespace xwg
+{
 
 inline constexpr std::size_t WG_KEY_LEN = 32;
 inline constexpr std::size_t WG_KEY_LEN_BASE64 = 44;

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <set>
 
-namespace xwg {
-namespace {
+namespace xwg
+{
+namespace
+{
 
 constexpr std::string_view GET_REQUEST = "get=1\n\n";
 constexpr std::string_view SET_LINE = "set=1\n";
@@ -34,15 +36,16 @@ std::uint64_t number(std::string_view value, std::uint64_t max, const char *what
 {
 	auto n = parse_decimal(value, max);
 	if (!n)
-		invalid(std::string("failed to parse ") + what + ": \"" + std::string(value) + "\"");
+		invalid(std::string("failed to parse ") + what + ": \"" + std::string(value) +
+			"\"");
 	return *n;
 }
 
 void expect_true(std::string_view value, const char *what)
 {
 	if (value != "true")
-		invalid(std::string("failed to set ") + what + ", invalid value: " +
-			std::string(value));
+		invalid(std::string("failed to set ") + what +
+			", invalid value: " + std::string(value));
 }
 
 void handle_device_line(UapiSetRequest &req, std::string_view key, std::string_view value)
@@ -76,7 +79,7 @@ void handle_peer_line(UapiPeerChange &peer, std::string_view key, std::string_vi
 		peer.endpoint = ep;
 	} else if (key == "persistent_keepalive_interval") {
 		peer.persistent_keepalive = static_cast<std::uint16_t>(
-			number(value, 0xffff, "persistent_keepalive_interval"));
+		    number(value, 0xffff, "persistent_keepalive_interval"));
 	} else if (key == "replace_allowed_ips") {
 		expect_true(value, "replace_allowed_ips");
 		// Only what follows survives, as with wireguard-go's immediate RemoveByPeer.
@@ -204,8 +207,8 @@ UapiApplied uapi_apply_set(const DeviceConfig &current, const UapiSetRequest &re
 
 	if (req.private_key)
 		next.iface.private_key = req.private_key->is_zero()
-						 ? std::nullopt
-						 : std::optional<WgKey>(*req.private_key);
+					     ? std::nullopt
+					     : std::optional<WgKey>(*req.private_key);
 	if (req.listen_port)
 		next.iface.listen_port = *req.listen_port;
 	if (req.fwmark)
@@ -241,8 +244,8 @@ UapiApplied uapi_apply_set(const DeviceConfig &current, const UapiSetRequest &re
 		}
 		if (c.preshared_key)
 			p->preshared_key = c.preshared_key->is_zero()
-						   ? std::nullopt
-						   : std::optional<WgKey>(*c.preshared_key);
+					       ? std::nullopt
+					       : std::optional<WgKey>(*c.preshared_key);
 		if (c.endpoint)
 			p->endpoint = c.endpoint;
 		if (c.persistent_keepalive)

@@ -24,7 +24,8 @@
 #include <string_view>
 #include <vector>
 
-namespace xwg {
+namespace xwg
+{
 
 // Negative errnos, sent as "errno=N" after a failed set (wireguard-go's ipc constants).
 enum uapi_error_code : int {
@@ -35,14 +36,15 @@ enum uapi_error_code : int {
 	UAPI_ERROR_UNKNOWN = -55,
 };
 
-class UapiError : public std::runtime_error {
-public:
+class UapiError : public std::runtime_error
+{
+      public:
 	UapiError(int code, const std::string &message) : std::runtime_error(message), code_(code)
 	{
 	}
 	int code() const { return code_; }
 
-private:
+      private:
 	int code_;
 };
 
@@ -54,7 +56,7 @@ struct UapiFrame {
 	enum class Status { incomplete, complete, invalid };
 	Status status = Status::incomplete;
 	UapiOp op = UapiOp::get;
-	std::string_view body; // set: the lines after "set=1\n", each ending in '\n'
+	std::string_view body;	  // set: the lines after "set=1\n", each ending in '\n'
 	std::size_t consumed = 0; // bytes of buffer this request used, when complete
 };
 
@@ -86,7 +88,7 @@ std::string uapi_get_response(const DeviceConfig &config, const PeerRuntimeLooku
 struct UapiPeerChange {
 	WgKey public_key;
 	bool remove = false;
-	bool update_only = false; // do nothing if the peer does not exist yet
+	bool update_only = false;	    // do nothing if the peer does not exist yet
 	std::optional<WgKey> preshared_key; // all-zero: remove the preshared key
 	std::optional<Endpoint> endpoint;
 	std::optional<std::uint16_t> persistent_keepalive;

@@ -11,7 +11,8 @@
 
 using namespace xwg;
 
-namespace {
+namespace
+{
 
 // Generated with `wg genkey`, `wg pubkey` and `wg genpsk`.
 const char *PRIV1 = "YCG7ogZrwLjlATlPJZ20838exKhPhZ1XmbQRL2nj63I=";
@@ -48,12 +49,12 @@ TEST_CASE("key codec: base64 as strict as wg, hex both ways")
 	CHECK(wg_key_to_base64(wg_key_public_from_private(*wg_key_from_base64(PRIV1))) == PUB1);
 
 	std::string s = PUB1;
-	CHECK_FALSE(wg_key_from_base64(s.substr(0, 43)));	       // no padding
-	CHECK_FALSE(wg_key_from_base64(s + "="));		       // too long
-	CHECK_FALSE(wg_key_from_base64(s.substr(0, 42) + "=="));       // 31 bytes
-	CHECK_FALSE(wg_key_from_base64(s.substr(0, 42) + "!="));       // alphabet
-	CHECK_FALSE(wg_key_from_base64(s.substr(0, 42) + "x="));       // trailing bits set
-	CHECK_FALSE(wg_key_from_base64(" " + s.substr(1)));	       // space
+	CHECK_FALSE(wg_key_from_base64(s.substr(0, 43)));	 // no padding
+	CHECK_FALSE(wg_key_from_base64(s + "="));		 // too long
+	CHECK_FALSE(wg_key_from_base64(s.substr(0, 42) + "==")); // 31 bytes
+	CHECK_FALSE(wg_key_from_base64(s.substr(0, 42) + "!=")); // alphabet
+	CHECK_FALSE(wg_key_from_base64(s.substr(0, 42) + "x=")); // trailing bits set
+	CHECK_FALSE(wg_key_from_base64(" " + s.substr(1)));	 // space
 	CHECK_FALSE(wg_key_from_hex(std::string(63, '0')));
 	CHECK_FALSE(wg_key_from_hex(std::string(63, '0') + "g"));
 	CHECK(wg_key_from_hex(std::string(64, '0'))->is_zero());
@@ -125,8 +126,8 @@ TEST_CASE("a config in wg-quick's format parses into the model")
 	CHECK(b.persistent_keepalive == 0);
 
 	CHECK(p.warnings == std::vector<std::string>{
-				    "wg0.conf:11: DNS: not supported by xwg, ignored",
-				    "wg0.conf:12: PostUp: not supported by xwg, ignored",
+				"wg0.conf:11: DNS: not supported by xwg, ignored",
+				"wg0.conf:12: PostUp: not supported by xwg, ignored",
 			    });
 }
 
@@ -139,14 +140,12 @@ TEST_CASE("defaults: MTU 1420, Table auto, no port, no peers")
 	CHECK(p.config.iface.fwmark == 0);
 	CHECK(p.config.peers.empty());
 	CHECK(p.warnings.empty());
-	CHECK(config_parse(iface("Table = 1234\n"), "x").config.iface.table.to_string() ==
-	      "1234");
+	CHECK(config_parse(iface("Table = 1234\n"), "x").config.iface.table.to_string() == "1234");
 	CHECK(config_parse(iface("FwMark = off\n"), "x").config.iface.fwmark == 0);
-	CHECK(config_parse(iface("FwMark = 4294967295\n"), "x").config.iface.fwmark ==
-	      0xffffffffu);
+	CHECK(config_parse(iface("FwMark = 4294967295\n"), "x").config.iface.fwmark == 0xffffffffu);
 	// An all-zero preshared key means none, as in wg.
-	std::string zero_psk = iface() + "[Peer]\nPublicKey = " + PUB2 + "\nPresharedKey = " +
-			       wg_key_to_base64(WgKey{}) + "\n";
+	std::string zero_psk = iface() + "[Peer]\nPublicKey = " + PUB2 +
+			       "\nPresharedKey = " + wg_key_to_base64(WgKey{}) + "\n";
 	CHECK_FALSE(config_parse(zero_psk, "x").config.peers[0].preshared_key);
 }
 
@@ -158,81 +157,79 @@ TEST_CASE("every malformed input is an error naming file, line and key")
 		std::string message;
 	};
 	const Row rows[] = {
-		{"", "wg0.conf: no [Interface] section"},
-		{"# only a comment\n", "wg0.conf: no [Interface] section"},
-		{"PrivateKey = " + std::string(PRIV1) + "\n",
-		 "wg0.conf:1: PrivateKey: outside of any section"},
-		{"Frobnicate = 1\n", "wg0.conf:1: Frobnicate: outside of any section"},
-		{"[Interface]\n[Wat]\n",
-		 "wg0.conf:2: unknown section \"[Wat]\" (expected [Interface] or [Peer])"},
-		{"[Interface]\n", "wg0.conf:1: PrivateKey: missing from [Interface]"},
-		{iface("garbage line\n"), "wg0.conf:3: \"garbage line\" is not \"Key = Value\""},
-		{iface("Frobnicate = 1\n"), "wg0.conf:3: Frobnicate: unknown key in [Interface]"},
-		{iface("PublicKey = x\n"),
-		 "wg0.conf:3: PublicKey: belongs in [Peer], not [Interface]"},
-		{iface(peer2 + "ListenPort = 1\n"),
-		 "wg0.conf:5: ListenPort: belongs in [Interface], not [Peer]"},
-		{iface("[Interface]\n"),
-		 "wg0.conf:3: second [Interface] section (the first is on line 1)"},
-		{"[Interface]\nPrivateKey = abc\n",
-		 "wg0.conf:2: PrivateKey: not a valid key (44 base64 characters ending in '=')"},
-		{"[Interface]\nPrivateKey = " + std::string(PRIV1).substr(0, 40) + "\n",
-		 "wg0.conf:2: PrivateKey: key is 30 bytes, expected 32"},
-		{"[Interface]\nPrivateKey = " + std::string(PRIV1) + "AAAA\n",
-		 "wg0.conf:2: PrivateKey: not a valid key (44 base64 characters ending in '=')"},
-		{"[Interface]\nPrivateKey = " + wg_key_to_base64(WgKey{}) + "\n",
-		 "wg0.conf:2: PrivateKey: the all-zero key is not a private key"},
-		{"[Interface]\nPrivateKey =\n", "wg0.conf:2: PrivateKey: empty value"},
-		{iface("PrivateKey = " + std::string(PRIV1) + "\n"),
-		 "wg0.conf:3: PrivateKey: already set on line 2"},
-		{iface("ListenPort = 70000\n"),
-		 "wg0.conf:3: ListenPort: \"70000\" is not a port (0-65535)"},
-		{iface("ListenPort = -1\n"),
-		 "wg0.conf:3: ListenPort: \"-1\" is not a port (0-65535)"},
-		{iface("ListenPort = 51820x\n"),
-		 "wg0.conf:3: ListenPort: \"51820x\" is not a port (0-65535)"},
-		{iface("FwMark = 0xfffffffff\n"),
-		 "wg0.conf:3: FwMark: \"0xfffffffff\" is not a fwmark (off, or 0-4294967295)"},
-		{iface("FwMark = 4294967296\n"),
-		 "wg0.conf:3: FwMark: \"4294967296\" is not a fwmark (off, or 0-4294967295)"},
-		{iface("MTU = 67\n"), "wg0.conf:3: MTU: \"67\" is not an MTU (68-65535)"},
-		{iface("MTU = 65536\n"), "wg0.conf:3: MTU: \"65536\" is not an MTU (68-65535)"},
-		{iface("Table = main\n"),
-		 "wg0.conf:3: Table: \"main\" is not a table (auto, off or 1-4294967295)"},
-		{iface("Address = 192.0.2.1/33\n"),
-		 "wg0.conf:3: Address: \"192.0.2.1/33\" is not an address (e.g. 192.0.2.1/24)"},
-		{iface("Address = 192.0.2.1/24,,192.0.2.2\n"),
-		 "wg0.conf:3: Address: empty entry in the list"},
-		{iface("Underlay = eth0, this-name-is-too-long\n"),
-		 "wg0.conf:3: Underlay: \"this-name-is-too-long\" is not an interface name"},
-		{iface("[Peer]\nEndpoint = 192.0.2.1:1\n"),
-		 "wg0.conf:3: PublicKey: missing from [Peer]"},
-		{iface(peer2 + peer2), "wg0.conf:6: PublicKey: the same peer is already on line 3"},
-		{iface(peer2 + "PublicKey = " + PUB3 + "\n"),
-		 "wg0.conf:5: PublicKey: already set on line 4"},
-		{iface("[Peer]\nPublicKey = " + wg_key_to_base64(WgKey{}) + "\n"),
-		 "wg0.conf:4: PublicKey: the all-zero key is not a public key"},
-		{iface(peer2 + "PresharedKey = no!pe\n"),
-		 "wg0.conf:5: PresharedKey: not a valid key (44 base64 characters ending in '=')"},
-		{iface(peer2 + "AllowedIPs = 10.0.0.0/8, 2001:db8::/129\n"),
-		 "wg0.conf:5: AllowedIPs: \"2001:db8::/129\" is not an IP prefix (e.g. 192.0.2.0/24)"},
-		{iface(peer2 + "AllowedIPs = 10.1.2.3/\n"),
-		 "wg0.conf:5: AllowedIPs: \"10.1.2.3/\" is not an IP prefix (e.g. 192.0.2.0/24)"},
-		{iface(peer2 + "AllowedIPs = 10.0.0.0/8\n[Peer]\nPublicKey = " + PUB3 +
-		       "\nAllowedIPs = 10.0.0.1/8\n"),
-		 "wg0.conf:8: AllowedIPs: 10.0.0.0/8 already belongs to the peer on line 3"},
-		{iface(peer2 + "Endpoint = 192.0.2.1\n"),
-		 "wg0.conf:5: Endpoint: \"192.0.2.1\" is not HOST:PORT or [IPv6]:PORT"},
-		{iface(peer2 + "Endpoint = 192.0.2.1:65536\n"),
-		 "wg0.conf:5: Endpoint: \"192.0.2.1:65536\": \"65536\" is not a port (0-65535)"},
-		{iface(peer2 + "Endpoint = 2001:db8::1:51820\n"),
-		 "wg0.conf:5: Endpoint: \"2001:db8::1:51820\" is not HOST:PORT or [IPv6]:PORT"},
-		{iface(peer2 + "Endpoint = [2001:db8::1:51820\n"),
-		 "wg0.conf:5: Endpoint: \"[2001:db8::1:51820\" is not HOST:PORT or [IPv6]:PORT"},
-		{iface(peer2 + "PersistentKeepalive = 65536\n"),
-		 "wg0.conf:5: PersistentKeepalive: \"65536\" is not a keepalive interval (off, or "
-		 "0-65535 seconds)"},
-		{iface(peer2 + "Frobnicate = 1\n"), "wg0.conf:5: Frobnicate: unknown key in [Peer]"},
+	    {"", "wg0.conf: no [Interface] section"},
+	    {"# only a comment\n", "wg0.conf: no [Interface] section"},
+	    {"PrivateKey = " + std::string(PRIV1) + "\n",
+	     "wg0.conf:1: PrivateKey: outside of any section"},
+	    {"Frobnicate = 1\n", "wg0.conf:1: Frobnicate: outside of any section"},
+	    {"[Interface]\n[Wat]\n",
+	     "wg0.conf:2: unknown section \"[Wat]\" (expected [Interface] or [Peer])"},
+	    {"[Interface]\n", "wg0.conf:1: PrivateKey: missing from [Interface]"},
+	    {iface("garbage line\n"), "wg0.conf:3: \"garbage line\" is not \"Key = Value\""},
+	    {iface("Frobnicate = 1\n"), "wg0.conf:3: Frobnicate: unknown key in [Interface]"},
+	    {iface("PublicKey = x\n"), "wg0.conf:3: PublicKey: belongs in [Peer], not [Interface]"},
+	    {iface(peer2 + "ListenPort = 1\n"),
+	     "wg0.conf:5: ListenPort: belongs in [Interface], not [Peer]"},
+	    {iface("[Interface]\n"),
+	     "wg0.conf:3: second [Interface] section (the first is on line 1)"},
+	    {"[Interface]\nPrivateKey = abc\n",
+	     "wg0.conf:2: PrivateKey: not a valid key (44 base64 characters ending in '=')"},
+	    {"[Interface]\nPrivateKey = " + std::string(PRIV1).substr(0, 40) + "\n",
+	     "wg0.conf:2: PrivateKey: key is 30 bytes, expected 32"},
+	    {"[Interface]\nPrivateKey = " + std::string(PRIV1) + "AAAA\n",
+	     "wg0.conf:2: PrivateKey: not a valid key (44 base64 characters ending in '=')"},
+	    {"[Interface]\nPrivateKey = " + wg_key_to_base64(WgKey{}) + "\n",
+	     "wg0.conf:2: PrivateKey: the all-zero key is not a private key"},
+	    {"[Interface]\nPrivateKey =\n", "wg0.conf:2: PrivateKey: empty value"},
+	    {iface("PrivateKey = " + std::string(PRIV1) + "\n"),
+	     "wg0.conf:3: PrivateKey: already set on line 2"},
+	    {iface("ListenPort = 70000\n"),
+	     "wg0.conf:3: ListenPort: \"70000\" is not a port (0-65535)"},
+	    {iface("ListenPort = -1\n"), "wg0.conf:3: ListenPort: \"-1\" is not a port (0-65535)"},
+	    {iface("ListenPort = 51820x\n"),
+	     "wg0.conf:3: ListenPort: \"51820x\" is not a port (0-65535)"},
+	    {iface("FwMark = 0xfffffffff\n"),
+	     "wg0.conf:3: FwMark: \"0xfffffffff\" is not a fwmark (off, or 0-4294967295)"},
+	    {iface("FwMark = 4294967296\n"),
+	     "wg0.conf:3: FwMark: \"4294967296\" is not a fwmark (off, or 0-4294967295)"},
+	    {iface("MTU = 67\n"), "wg0.conf:3: MTU: \"67\" is not an MTU (68-65535)"},
+	    {iface("MTU = 65536\n"), "wg0.conf:3: MTU: \"65536\" is not an MTU (68-65535)"},
+	    {iface("Table = main\n"),
+	     "wg0.conf:3: Table: \"main\" is not a table (auto, off or 1-4294967295)"},
+	    {iface("Address = 192.0.2.1/33\n"),
+	     "wg0.conf:3: Address: \"192.0.2.1/33\" is not an address (e.g. 192.0.2.1/24)"},
+	    {iface("Address = 192.0.2.1/24,,192.0.2.2\n"),
+	     "wg0.conf:3: Address: empty entry in the list"},
+	    {iface("Underlay = eth0, this-name-is-too-long\n"),
+	     "wg0.conf:3: Underlay: \"this-name-is-too-long\" is not an interface name"},
+	    {iface("[Peer]\nEndpoint = 192.0.2.1:1\n"),
+	     "wg0.conf:3: PublicKey: missing from [Peer]"},
+	    {iface(peer2 + peer2), "wg0.conf:6: PublicKey: the same peer is already on line 3"},
+	    {iface(peer2 + "PublicKey = " + PUB3 + "\n"),
+	     "wg0.conf:5: PublicKey: already set on line 4"},
+	    {iface("[Peer]\nPublicKey = " + wg_key_to_base64(WgKey{}) + "\n"),
+	     "wg0.conf:4: PublicKey: the all-zero key is not a public key"},
+	    {iface(peer2 + "PresharedKey = no!pe\n"),
+	     "wg0.conf:5: PresharedKey: not a valid key (44 base64 characters ending in '=')"},
+	    {iface(peer2 + "AllowedIPs = 10.0.0.0/8, 2001:db8::/129\n"),
+	     "wg0.conf:5: AllowedIPs: \"2001:db8::/129\" is not an IP prefix (e.g. 192.0.2.0/24)"},
+	    {iface(peer2 + "AllowedIPs = 10.1.2.3/\n"),
+	     "wg0.conf:5: AllowedIPs: \"10.1.2.3/\" is not an IP prefix (e.g. 192.0.2.0/24)"},
+	    {iface(peer2 + "AllowedIPs = 10.0.0.0/8\n[Peer]\nPublicKey = " + PUB3 +
+		   "\nAllowedIPs = 10.0.0.1/8\n"),
+	     "wg0.conf:8: AllowedIPs: 10.0.0.0/8 already belongs to the peer on line 3"},
+	    {iface(peer2 + "Endpoint = 192.0.2.1\n"),
+	     "wg0.conf:5: Endpoint: \"192.0.2.1\" is not HOST:PORT or [IPv6]:PORT"},
+	    {iface(peer2 + "Endpoint = 192.0.2.1:65536\n"),
+	     "wg0.conf:5: Endpoint: \"192.0.2.1:65536\": \"65536\" is not a port (0-65535)"},
+	    {iface(peer2 + "Endpoint = 2001:db8::1:51820\n"),
+	     "wg0.conf:5: Endpoint: \"2001:db8::1:51820\" is not HOST:PORT or [IPv6]:PORT"},
+	    {iface(peer2 + "Endpoint = [2001:db8::1:51820\n"),
+	     "wg0.conf:5: Endpoint: \"[2001:db8::1:51820\" is not HOST:PORT or [IPv6]:PORT"},
+	    {iface(peer2 + "PersistentKeepalive = 65536\n"),
+	     "wg0.conf:5: PersistentKeepalive: \"65536\" is not a keepalive interval (off, or "
+	     "0-65535 seconds)"},
+	    {iface(peer2 + "Frobnicate = 1\n"), "wg0.conf:5: Frobnicate: unknown key in [Peer]"},
 	};
 	for (const Row &row : rows) {
 		INFO(row.text);
@@ -245,9 +242,9 @@ TEST_CASE("every malformed input is an error naming file, line and key")
 
 TEST_CASE("endpoint host names go through the resolver")
 {
-	ParsedConfig p = config_parse(iface("[Peer]\nPublicKey = " + std::string(PUB2) +
-					    "\nEndpoint = localhost:51820\n"),
-				      "x.conf");
+	ParsedConfig p = config_parse(
+	    iface("[Peer]\nPublicKey = " + std::string(PUB2) + "\nEndpoint = localhost:51820\n"),
+	    "x.conf");
 	REQUIRE(p.config.peers[0].endpoint);
 	CHECK(p.config.peers[0].endpoint->port == 51820);
 	std::string err = error_of(iface("[Peer]\nPublicKey = " + std::string(PUB2) +
@@ -280,7 +277,7 @@ TEST_CASE("interface names follow wg-quick")
 {
 	CHECK(interface_name_valid("wg0"));
 	CHECK(interface_name_valid("a_b=c+d.e-f"));
-	CHECK(interface_name_valid("abcdefghijklmno"));	  // 15
+	CHECK(interface_name_valid("abcdefghijklmno"));	       // 15
 	CHECK_FALSE(interface_name_valid("abcdefghijklmnop")); // 16
 	CHECK_FALSE(interface_name_valid(""));
 	CHECK_FALSE(interface_name_valid("wg 0"));

@@ -11,7 +11,8 @@
 
 using namespace xwg;
 
-namespace {
+namespace
+{
 
 const char *PRIV1 = "YCG7ogZrwLjlATlPJZ20838exKhPhZ1XmbQRL2nj63I=";
 const char *PUB1 = "/XkYGp4BNRI6JlrU3WwbnYDRF+b05qWIF6gU09QyLxw=";
@@ -185,45 +186,41 @@ TEST_CASE("set: each malformed line gives wireguard-go's code")
 		std::string message;
 	};
 	const Row rows[] = {
-		{"listen_port\n", UAPI_ERROR_PROTOCOL, "failed to parse line \"listen_port\""},
-		{"frob=1\n", UAPI_ERROR_INVALID, "invalid UAPI device key: frob"},
-		{"allowed_ip=10.0.0.0/8\n", UAPI_ERROR_INVALID,
-		 "invalid UAPI device key: allowed_ip"},
-		{"private_key=1234\n", UAPI_ERROR_INVALID,
-		 "failed to set private_key: not 64 hex digits"},
-		{"listen_port=65536\n", UAPI_ERROR_INVALID,
-		 "failed to parse listen_port: \"65536\""},
-		{"listen_port=-1\n", UAPI_ERROR_INVALID, "failed to parse listen_port: \"-1\""},
-		{"listen_port=\n", UAPI_ERROR_INVALID, "failed to parse listen_port: \"\""},
-		{"fwmark=4294967296\n", UAPI_ERROR_INVALID,
-		 "failed to parse fwmark: \"4294967296\""},
-		{"replace_peers=false\n", UAPI_ERROR_INVALID,
-		 "failed to set replace_peers, invalid value: false"},
-		{"public_key=zz\n", UAPI_ERROR_INVALID,
-		 "failed to set public_key: not 64 hex digits"},
-		{peer + "listen_port=1\n", UAPI_ERROR_INVALID, "invalid UAPI peer key: listen_port"},
-		{peer + "remove=1\n", UAPI_ERROR_INVALID, "failed to set remove, invalid value: 1"},
-		{peer + "update_only=yes\n", UAPI_ERROR_INVALID,
-		 "failed to set update_only, invalid value: yes"},
-		{peer + "replace_allowed_ips=\n", UAPI_ERROR_INVALID,
-		 "failed to set replace_allowed_ips, invalid value: "},
-		{peer + "preshared_key=" + std::string(66, '0') + "\n", UAPI_ERROR_INVALID,
-		 "failed to set preshared_key: not 64 hex digits"},
-		{peer + "endpoint=203.0.113.5\n", UAPI_ERROR_INVALID,
-		 "failed to set endpoint 203.0.113.5"},
-		{peer + "endpoint=example.com:1\n", UAPI_ERROR_INVALID,
-		 "failed to set endpoint example.com:1"},
-		{peer + "endpoint=2001:db8::1:1\n", UAPI_ERROR_INVALID,
-		 "failed to set endpoint 2001:db8::1:1"},
-		{peer + "persistent_keepalive_interval=65536\n", UAPI_ERROR_INVALID,
-		 "failed to parse persistent_keepalive_interval: \"65536\""},
-		{peer + "allowed_ip=10.0.0.0\n", UAPI_ERROR_INVALID,
-		 "failed to set allowed ip: 10.0.0.0"},
-		{peer + "allowed_ip=10.0.0.0/33\n", UAPI_ERROR_INVALID,
-		 "failed to set allowed ip: 10.0.0.0/33"},
-		{peer + "protocol_version=2\n", UAPI_ERROR_INVALID, "invalid protocol version: 2"},
-		{peer + "Endpoint=203.0.113.5:1\n", UAPI_ERROR_INVALID,
-		 "invalid UAPI peer key: Endpoint"},
+	    {"listen_port\n", UAPI_ERROR_PROTOCOL, "failed to parse line \"listen_port\""},
+	    {"frob=1\n", UAPI_ERROR_INVALID, "invalid UAPI device key: frob"},
+	    {"allowed_ip=10.0.0.0/8\n", UAPI_ERROR_INVALID, "invalid UAPI device key: allowed_ip"},
+	    {"private_key=1234\n", UAPI_ERROR_INVALID,
+	     "failed to set private_key: not 64 hex digits"},
+	    {"listen_port=65536\n", UAPI_ERROR_INVALID, "failed to parse listen_port: \"65536\""},
+	    {"listen_port=-1\n", UAPI_ERROR_INVALID, "failed to parse listen_port: \"-1\""},
+	    {"listen_port=\n", UAPI_ERROR_INVALID, "failed to parse listen_port: \"\""},
+	    {"fwmark=4294967296\n", UAPI_ERROR_INVALID, "failed to parse fwmark: \"4294967296\""},
+	    {"replace_peers=false\n", UAPI_ERROR_INVALID,
+	     "failed to set replace_peers, invalid value: false"},
+	    {"public_key=zz\n", UAPI_ERROR_INVALID, "failed to set public_key: not 64 hex digits"},
+	    {peer + "listen_port=1\n", UAPI_ERROR_INVALID, "invalid UAPI peer key: listen_port"},
+	    {peer + "remove=1\n", UAPI_ERROR_INVALID, "failed to set remove, invalid value: 1"},
+	    {peer + "update_only=yes\n", UAPI_ERROR_INVALID,
+	     "failed to set update_only, invalid value: yes"},
+	    {peer + "replace_allowed_ips=\n", UAPI_ERROR_INVALID,
+	     "failed to set replace_allowed_ips, invalid value: "},
+	    {peer + "preshared_key=" + std::string(66, '0') + "\n", UAPI_ERROR_INVALID,
+	     "failed to set preshared_key: not 64 hex digits"},
+	    {peer + "endpoint=203.0.113.5\n", UAPI_ERROR_INVALID,
+	     "failed to set endpoint 203.0.113.5"},
+	    {peer + "endpoint=example.com:1\n", UAPI_ERROR_INVALID,
+	     "failed to set endpoint example.com:1"},
+	    {peer + "endpoint=2001:db8::1:1\n", UAPI_ERROR_INVALID,
+	     "failed to set endpoint 2001:db8::1:1"},
+	    {peer + "persistent_keepalive_interval=65536\n", UAPI_ERROR_INVALID,
+	     "failed to parse persistent_keepalive_interval: \"65536\""},
+	    {peer + "allowed_ip=10.0.0.0\n", UAPI_ERROR_INVALID,
+	     "failed to set allowed ip: 10.0.0.0"},
+	    {peer + "allowed_ip=10.0.0.0/33\n", UAPI_ERROR_INVALID,
+	     "failed to set allowed ip: 10.0.0.0/33"},
+	    {peer + "protocol_version=2\n", UAPI_ERROR_INVALID, "invalid protocol version: 2"},
+	    {peer + "Endpoint=203.0.113.5:1\n", UAPI_ERROR_INVALID,
+	     "invalid UAPI peer key: Endpoint"},
 	};
 	for (const Row &row : rows) {
 		INFO(row.body);
@@ -269,7 +266,7 @@ TEST_CASE("set: peers, allowed IPs and the delta follow wireguard-go")
 	SECTION("a new peer is added, an existing one updated")
 	{
 		UapiApplied a = set(base, p4 + "allowed_ip=10.0.0.1/8\n" + p2 +
-						  "persistent_keepalive_interval=0\n");
+					      "persistent_keepalive_interval=0\n");
 		REQUIRE(a.config.peers.size() == 3);
 		CHECK(a.config.peers[2].allowed_ips[0].to_string() == "10.0.0.0/8");
 		CHECK(a.config.find_peer(key(PUB2))->persistent_keepalive == 0);
@@ -289,7 +286,7 @@ TEST_CASE("set: peers, allowed IPs and the delta follow wireguard-go")
 	SECTION("update_only changes existing peers and creates none")
 	{
 		UapiApplied a = set(base, p4 + "update_only=true\nallowed_ip=10.0.0.0/8\n" + p3 +
-						  "update_only=true\nendpoint=192.0.2.9:7\n");
+					      "update_only=true\nendpoint=192.0.2.9:7\n");
 		REQUIRE(a.config.peers.size() == 2);
 		CHECK(a.config.find_peer(key(PUB3))->endpoint->to_string() == "192.0.2.9:7");
 		CHECK(b64s(a.delta.peers_updated) == std::vector<std::string>{PUB3});
@@ -298,8 +295,8 @@ TEST_CASE("set: peers, allowed IPs and the delta follow wireguard-go")
 	SECTION("replace_peers: re-added peers count as removed and added")
 	{
 		UapiApplied a = set(base, "replace_peers=true\n" + p3 +
-						  "allowed_ip=198.51.100.0/24\n"
-						  "endpoint=[2001:db8::9]:4500\n");
+					      "allowed_ip=198.51.100.0/24\n"
+					      "endpoint=[2001:db8::9]:4500\n");
 		REQUIRE(a.config.peers.size() == 1);
 		CHECK(a.config.peers[0] == base.peers[1]); // same config, new sessions
 		CHECK(b64s(a.delta.peers_removed) == std::vector<std::string>{PUB2, PUB3});
@@ -327,8 +324,8 @@ TEST_CASE("set: peers, allowed IPs and the delta follow wireguard-go")
 	SECTION("zero keys clear the private and preshared keys")
 	{
 		std::string zero(64, '0');
-		UapiApplied a = set(base, "private_key=" + zero + "\n" + p2 + "preshared_key=" +
-						  zero + "\n");
+		UapiApplied a =
+		    set(base, "private_key=" + zero + "\n" + p2 + "preshared_key=" + zero + "\n");
 		CHECK_FALSE(a.config.iface.private_key);
 		CHECK_FALSE(a.config.find_peer(key(PUB2))->preshared_key);
 		CHECK(a.delta.private_key);

@@ -22,7 +22,8 @@
 
 using namespace xwg;
 
-namespace {
+namespace
+{
 
 const char *PRIV1 = "YCG7ogZrwLjlATlPJZ20838exKhPhZ1XmbQRL2nj63I=";
 const char *PUB1 = "/XkYGp4BNRI6JlrU3WwbnYDRF+b05qWIF6gU09QyLxw=";
@@ -42,8 +43,9 @@ const std::string CONFIG = std::string("[Interface]\nPrivateKey = ") + PRIV1 +
 
 // A UAPI server over the model, the way the daemon will hold it: one live DeviceConfig,
 // replaced whole by a successful set.
-class FakeDevice {
-public:
+class FakeDevice
+{
+      public:
 	explicit FakeDevice(DeviceConfig config) : live_(std::move(config))
 	{
 		name_ = "xwgt" + std::to_string(getpid() % 1000000);
@@ -85,7 +87,7 @@ public:
 	}
 	void fail_next_set(int code) { fail_code_ = code; }
 
-private:
+      private:
 	void serve()
 	{
 		for (;;) {
@@ -113,7 +115,8 @@ private:
 				continue;
 			}
 			std::string reply = f.op == UapiOp::get ? get() : set(std::string(f.body));
-			if (write(c, reply.data(), reply.size()) != static_cast<ssize_t>(reply.size()))
+			if (write(c, reply.data(), reply.size()) !=
+			    static_cast<ssize_t>(reply.size()))
 				return;
 			buf.erase(0, f.consumed);
 		}
@@ -238,10 +241,10 @@ TEST_CASE("wg set sends what our parser accepts")
 	REQUIRE(r.status == 0);
 	REQUIRE(dev.set_bodies().size() == 1);
 	CHECK(dev.set_bodies()[0] == "listen_port=4000\nfwmark=0\npublic_key=" + hex(PUB4) +
-					     "\nendpoint=192.0.2.7:1234\n"
-					     "persistent_keepalive_interval=5\n"
-					     "replace_allowed_ips=true\n"
-					     "allowed_ip=10.9.0.0/16\nallowed_ip=10.8.0.1/32\n");
+					 "\nendpoint=192.0.2.7:1234\n"
+					 "persistent_keepalive_interval=5\n"
+					 "replace_allowed_ips=true\n"
+					 "allowed_ip=10.9.0.0/16\nallowed_ip=10.8.0.1/32\n");
 	DeviceConfig now = dev.config();
 	CHECK(now.iface.listen_port == 4000);
 	CHECK(now.iface.fwmark == 0);
