@@ -57,15 +57,14 @@ void hmac(std::uint8_t (&out)[HASH_LEN], Bytes key, Bytes input)
 	sodium_memzero(&s, sizeof(s));
 }
 
-void kdf(std::uint8_t *out1, std::uint8_t *out2, std::uint8_t *out3, const std::uint8_t *key,
-	 Bytes input)
+void kdf(std::uint8_t *out1, std::uint8_t *out2, std::uint8_t *out3, Bytes key, Bytes input)
 {
 	std::uint8_t secret[HASH_LEN];
 	std::uint8_t t[HASH_LEN + 1]; // T(i-1) || i
 	std::uint8_t *outs[3] = {out1, out2, out3};
 
 	// Extract, then expand with an empty info: T(i) = HMAC(secret, T(i-1) || i), T(0) empty.
-	hmac(secret, Bytes(key, HASH_LEN), input);
+	hmac(secret, key, input);
 	std::size_t prev = 0;
 	for (std::uint8_t i = 1; i <= 3 && outs[i - 1]; ++i) {
 		std::uint8_t next[HASH_LEN];

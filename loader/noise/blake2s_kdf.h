@@ -26,7 +26,6 @@ void hmac(std::uint8_t (&out)[HASH_LEN], Bytes key, Bytes input);
 
 // HKDF with chaining key `key` and input `input`: fills out1, then out2 and out3 when
 // non-null (KDF1, KDF2, KDF3). Intermediate values are wiped.
-void kdf(std::uint8_t *out1, std::uint8_t *out2, std::uint8_t *out3, const std::uint8_t *key,
-	 Bytes input);
+void kdf(std::uint8_t *out1, std::uint8_t *out2, std::uint8_t *out3, Bytes key, Bytes input);
 
 } // namespace xwg::noise

@@ -45,14 +45,14 @@ void SymmetricState::mix_hash(Bytes data)
 
 void SymmetricState::mix_key(Bytes data)
 {
-	kdf(ck_, nullptr, nullptr, ck_, data);
+	kdf(ck_, nullptr, nullptr, Bytes(ck_, HASH_LEN), data);
 }
 
 bool SymmetricState::mix_precomputed_dh(SymmetricKey &key, const SymmetricKey &shared)
 {
 	if (shared.is_zero())
 		return false;
-	kdf(ck_, key.data(), nullptr, ck_, Bytes(shared.data(), shared.size()));
+	kdf(ck_, key.data(), nullptr, Bytes(ck_, HASH_LEN), Bytes(shared.data(), shared.size()));
 	return true;
 }
 
@@ -67,7 +67,7 @@ bool SymmetricState::mix_dh(SymmetricKey &key, const PrivateKey &priv, const Pub
 void SymmetricState::mix_psk(SymmetricKey &key, const PresharedKey &psk)
 {
 	std::uint8_t tau[HASH_LEN];
-	kdf(ck_, tau, key.data(), ck_, Bytes(psk.data(), psk.size()));
+	kdf(ck_, tau, key.data(), Bytes(ck_, HASH_LEN), Bytes(psk.data(), psk.size()));
 	mix_hash(Bytes(tau, HASH_LEN));
 	sodium_memzero(tau, sizeof(tau));
 }
@@ -95,7 +95,7 @@ bool SymmetricState::decrypt_and_hash(std::span<std::uint8_t> plain, Bytes seale
 
 void SymmetricState::split(SymmetricKey &first, SymmetricKey &second) const
 {
-	kdf(first.data(), second.data(), nullptr, ck_, Bytes());
+	kdf(first.data(), second.data(), nullptr, Bytes(ck_, HASH_LEN), Bytes());
 }
 
 void SymmetricState::wipe()
