@@ -50,16 +50,16 @@ TEST_CASE("HKDF over HMAC-BLAKE2s matches published WireGuard KDF values")
 	// The first two were generated with wireguard-go (as published in a Rust WireGuard's
 	// test suite); the third is from Python's hmac + hashlib.blake2s, an independent oracle.
 	const Vector vectors[] = {
-	{"", "", "8387b46bf43eccfcf349552a095d8315c4055beb90208fb1be23b894bc2ed5d0",
-	 "58a0e5f6faefccf4807bff1f05fa8a9217945762040bcec2f4b4a62bdfe0e86e",
-	 "0ce6ea98ec548f8e281e93e32db65621c45eb18dc6f0a7ad94178610a2f7338e"},
-	{"deadbeef", "", "55329dc80e690fd86bd9661f0851c9b3686df2b1fda0347bc3d27958254b32c6",
-	 "8dfc6d33a8118ffe408b31ddac25f72aee9115a45b69ba176ad012b243834fee",
-	 "d69e852a2896569ea54a67969aa1800287921dac53ce6db4b4e12192f263c4c4"},
-	{"746573742d6b6579", "746573742d696e707574",
-	 "6f0e5ad38daba1bea8a0d213688736f19763239305e0f58aba697f9ffc41c633",
-	 "df1194df20802a4fe594cde27e92991c8cae66c366e8106aaa937a55fa371e8a",
-	 "fac6e2745a325f5dc5d11a5b165aad08b0ada28e7b4e666b7c077934a4d76c24"},
+		{"", "", "8387b46bf43eccfcf349552a095d8315c4055beb90208fb1be23b894bc2ed5d0",
+		 "58a0e5f6faefccf4807bff1f05fa8a9217945762040bcec2f4b4a62bdfe0e86e",
+		 "0ce6ea98ec548f8e281e93e32db65621c45eb18dc6f0a7ad94178610a2f7338e"},
+		{"deadbeef", "", "55329dc80e690fd86bd9661f0851c9b3686df2b1fda0347bc3d27958254b32c6",
+		 "8dfc6d33a8118ffe408b31ddac25f72aee9115a45b69ba176ad012b243834fee",
+		 "d69e852a2896569ea54a67969aa1800287921dac53ce6db4b4e12192f263c4c4"},
+		{"746573742d6b6579", "746573742d696e707574",
+		 "6f0e5ad38daba1bea8a0d213688736f19763239305e0f58aba697f9ffc41c633",
+		 "df1194df20802a4fe594cde27e92991c8cae66c366e8106aaa937a55fa371e8a",
+		 "fac6e2745a325f5dc5d11a5b165aad08b0ada28e7b4e666b7c077934a4d76c24"},
 	};
 	for (const auto &v : vectors) {
 		auto key = unhex(v.key);

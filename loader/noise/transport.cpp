@@ -21,7 +21,8 @@ void counter_nonce(std::uint8_t (&nonce)[12], std::uint64_t counter)
 
 std::size_t padded(std::size_t len, std::size_t mtu)
 {
-	std::size_t p = (len + XWG_MESSAGE_PADDING_MULTIPLE - 1) & ~std::size_t{XWG_MESSAGE_PADDING_MULTIPLE - 1};
+	constexpr std::size_t mult = XWG_MESSAGE_PADDING_MULTIPLE;
+	std::size_t p = (len + mult - 1) & ~(mult - 1);
 	if (mtu && p > mtu)
 		p = len > mtu ? len : mtu;
 	return p;
@@ -95,22 +96,25 @@ std::size_t transport_seal(std::span<std::uint8_t> out, const SymmetricKey &key,
 
 Opened transport_open(std::span<std::uint8_t> plain, const SymmetricKey &key, Bytes packet)
 {
-	Opened r{TransportError::ok, 0, 0, 0};
 	if (packet.size() < XWG_MSG_DATA_MIN_LEN)
-		return r.error = TransportError::too_short, r;
+		return {TransportError::too_short, 0, 0, 0};
 	xwg_msg_data hdr;
 	std::memcpy(&hdr, packet.data(), sizeof(hdr));
 	if (le32toh(hdr.header.type) != XWG_MSG_DATA)
-		return r.error = TransportError::wrong_type, r;
-	r.receiver_index = le32toh(hdr.key_idx);
-	r.counter = le64toh(hdr.counter);
+		return {TransportError::wrong_type, 0, 0, 0};
+
+	Opened r{TransportError::ok, le32toh(hdr.key_idx), le64toh(hdr.counter), 0};
 	std::size_t len = packet.size() - sizeof(hdr) - XWG_AEAD_TAG_LEN;
-	if (plain.size() < len)
-		return r.error = TransportError::buffer_too_small, r;
+	if (plain.size() < len) {
+		r.error = TransportError::buffer_too_small;
+		return r;
+	}
 	std::uint8_t empty;
 	if (!aead_open(len ? plain.data() : &empty, key, r.counter, packet.subspan(sizeof(hdr)),
-		       Bytes()))
-		return r.error = TransportError::auth_failed, r;
+		       Bytes())) {
+		r.error = TransportError::auth_failed;
+		return r;
+	}
 	r.len = len;
 	return r;
 }
