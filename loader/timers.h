@@ -76,6 +76,8 @@ public:
 	void on_handshake_complete(std::uint64_t now);
 	// After transport keys were derived (either role).
 	void on_session_derived(std::uint64_t now);
+	// A handshake wanted for a new reason (not a retry): the attempt count starts over.
+	void on_new_handshake_wanted() { handshake_attempts_ = 0; }
 	// Everything off (peer removed, interface down, keys zeroed).
 	void stop();
 

@@ -1,0 +1,190 @@
+// udp_socket.cpp — see udp_socket.h.
+#include "loader/udp_socket.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace xwg {
+
+namespace {
+
+socklen_t to_sockaddr(const Endpoint &ep, sockaddr_storage &ss)
+{
+	std::memset(&ss, 0, sizeof(ss));
+	if (ep.addr.family == ip_family_v4) {
+		auto *sin = reinterpret_cast<sockaddr_in *>(&ss);
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(ep.port);
+		std::memcpy(&sin->sin_addr, ep.addr.bytes.data(), 4);
+		return sizeof(*sin);
+	}
+	auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&ss);
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(ep.port);
+	std::memcpy(&sin6->sin6_addr, ep.addr.bytes.data(), 16);
+	return sizeof(*sin6);
+}
+
+Endpoint from_sockaddr(const sockaddr_storage &ss)
+{
+	Endpoint ep;
+	if (ss.ss_family == AF_INET) {
+		auto *sin = reinterpret_cast<const sockaddr_in *>(&ss);
+		ep.addr.family = ip_family_v4;
+		std::memcpy(ep.addr.bytes.data(), &sin->sin_addr, 4);
+		ep.port = ntohs(sin->sin_port);
+	} else {
+		auto *sin6 = reinterpret_cast<const sockaddr_in6 *>(&ss);
+		// A v4-mapped source (should not happen with v6only) is reported as IPv4.
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			ep.addr.family = ip_family_v4;
+			std::memcpy(ep.addr.bytes.data(), &sin6->sin6_addr.s6_addr[12], 4);
+		} else {
+			ep.addr.family = ip_family_v6;
+			std::memcpy(ep.addr.bytes.data(), &sin6->sin6_addr, 16);
+		}
+		ep.port = ntohs(sin6->sin6_port);
+	}
+	return ep;
+}
+
+int open_bound(int family, std::uint16_t port, std::uint32_t fwmark, std::uint16_t &bound)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1;
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (fwmark)
+		setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark));
+	sockaddr_storage ss{};
+	socklen_t len;
+	if (family == AF_INET) {
+		auto *sin = reinterpret_cast<sockaddr_in *>(&ss);
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		len = sizeof(*sin);
+	} else {
+		auto *sin6 = reinterpret_cast<sockaddr_in6 *>(&ss);
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		len = sizeof(*sin6);
+	}
+	if (::bind(fd, reinterpret_cast<sockaddr *>(&ss), len) < 0) {
+		int err = errno;
+		close(fd);
+		return -err;
+	}
+	len = sizeof(ss);
+	getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len);
+	bound = ntohs(family == AF_INET ? reinterpret_cast<sockaddr_in *>(&ss)->sin_port
+					: reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_port);
+	return fd;
+}
+
+} // namespace
+
+UdpSockets::~UdpSockets()
+{
+	close_all();
+}
+
+void UdpSockets::close_all()
+{
+	if (fd4_ >= 0)
+		close(fd4_);
+	if (fd6_ >= 0)
+		close(fd6_);
+	fd4_ = fd6_ = -1;
+	port_ = 0;
+}
+
+void UdpSockets::bind(std::uint16_t port, std::uint32_t fwmark)
+{
+	// With port 0, the kernel's choice for IPv4 may be taken for IPv6: try a few times.
+	for (int attempt = 0; attempt < 8; ++attempt) {
+		std::uint16_t bound = 0;
+		int fd4 = open_bound(AF_INET, port, fwmark, bound);
+		if (fd4 < 0)
+			throw std::runtime_error("binding UDP port " + std::to_string(port) +
+						 " (IPv4): " + std::strerror(-fd4));
+		std::uint16_t bound6 = 0;
+		int fd6 = open_bound(AF_INET6, bound, fwmark, bound6);
+		if (fd6 == -EADDRINUSE && port == 0) {
+			close(fd4);
+			continue;
+		}
+		if (fd6 < 0 && fd6 != -EAFNOSUPPORT && fd6 != -EADDRNOTAVAIL) {
+			close(fd4);
+			throw std::runtime_error("binding UDP port " + std::to_string(bound) +
+						 " (IPv6): " + std::strerror(-fd6));
+		}
+		close_all();
+		fd4_ = fd4;
+		fd6_ = fd6 >= 0 ? fd6 : -1;
+		port_ = bound;
+		return;
+	}
+	throw std::runtime_error("binding UDP: no port free for both IPv4 and IPv6");
+}
+
+void UdpSockets::set_fwmark(std::uint32_t fwmark)
+{
+	for (int fd : {fd4_, fd6_})
+		if (fd >= 0)
+			setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark));
+}
+
+bool UdpSockets::send(const Endpoint &to, std::span<const std::uint8_t> data)
+{
+	int fd = to.addr.family == ip_family_v4 ? fd4_ : fd6_;
+	if (fd < 0)
+		return false;
+	sockaddr_storage ss;
+	socklen_t len = to_sockaddr(to, ss);
+	return sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr *>(&ss), len) ==
+	       static_cast<ssize_t>(data.size());
+}
+
+std::optional<UdpSockets::Datagram> UdpSockets::receive(int fd)
+{
+	Datagram d;
+	d.data.resize(2048);
+	sockaddr_storage ss{};
+	socklen_t len = sizeof(ss);
+	ssize_t n = recvfrom(fd, d.data.data(), d.data.size(), MSG_DONTWAIT,
+			     reinterpret_cast<sockaddr *>(&ss), &len);
+	if (n < 0)
+		return std::nullopt;
+	d.data.resize(static_cast<std::size_t>(n));
+	d.from = from_sockaddr(ss);
+	return d;
+}
+
+std::optional<IpAddr> source_address_for(const Endpoint &to)
+{
+	int family = to.addr.family == ip_family_v4 ? AF_INET : AF_INET6;
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return std::nullopt;
+	sockaddr_storage ss;
+	socklen_t len = to_sockaddr(to, ss);
+	std::optional<IpAddr> out;
+	if (connect(fd, reinterpret_cast<sockaddr *>(&ss), len) == 0) {
+		len = sizeof(ss);
+		if (getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len) == 0)
+			out = from_sockaddr(ss).addr;
+	}
+	close(fd);
+	return out;
+}
+
+} // namespace xwg

@@ -1,0 +1,52 @@
+// udp_socket.h — the daemon's UDP sockets on ListenPort, one IPv4 and one IPv6 (v6only),
+// bound to the same port. Only handshake messages (types 1-3) reach them: xwg_rx takes
+// data messages before the stack sees them. The daemon also sends its own keepalives and
+// staged packets through them.
+#pragma once
+
+#include "loader/ip_prefix.h"
+
+#include <cstdint>
+#include <span>
+#include <optional>
+#include <vector>
+
+namespace xwg {
+
+class UdpSockets {
+public:
+	UdpSockets() = default;
+	~UdpSockets();
+	UdpSockets(const UdpSockets &) = delete;
+	UdpSockets &operator=(const UdpSockets &) = delete;
+
+	// Binds both sockets to port (0: the kernel picks one, the same for both). IPv6 is
+	// skipped when the namespace has none. Throws std::runtime_error; EADDRINUSE is
+	// reported as such (errno kept in the message). On failure the old sockets stay.
+	void bind(std::uint16_t port, std::uint32_t fwmark);
+	void set_fwmark(std::uint32_t fwmark);
+	void close_all();
+
+	std::uint16_t port() const { return port_; }
+	int fd4() const { return fd4_; }
+	int fd6() const { return fd6_; }
+
+	bool send(const Endpoint &to, std::span<const std::uint8_t> data);
+	// One datagram from fd (non-blocking); nullopt when none is waiting.
+	struct Datagram {
+		std::vector<std::uint8_t> data;
+		Endpoint from;
+	};
+	static std::optional<Datagram> receive(int fd);
+
+private:
+	int fd4_ = -1;
+	int fd6_ = -1;
+	std::uint16_t port_ = 0;
+};
+
+// The local address the kernel would send from to reach `to` (for the data plane's
+// endpoint.src); nullopt when there is no route.
+std::optional<IpAddr> source_address_for(const Endpoint &to);
+
+} // namespace xwg
