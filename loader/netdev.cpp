@@ -20,6 +20,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <vector>
 #include <stdexcept>
 
 namespace xwg {
@@ -298,12 +299,59 @@ std::optional<std::string> default_route_device(Netlink &nl)
 	return std::nullopt;
 }
 
+// Every feature whose name says it segments, gathers or checksums on transmit, by name
+// through ETHTOOL_SFEATURES: the legacy TSO switch misses newer TSO variants (e.g.
+// tx-tcp-accecn-segmentation on 6.18).
 void offloads_off(const std::string &name)
 {
-	ethtool_set(name, ETHTOOL_STSO, "TSO");
-	ethtool_set(name, ETHTOOL_SGSO, "GSO");
-	ethtool_set(name, ETHTOOL_SSG, "scatter-gather");
-	ethtool_set(name, ETHTOOL_STXCSUM, "tx checksumming");
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		throw std::runtime_error(std::string("ethtool socket: ") + std::strerror(errno));
+	auto ioctl_on = [&](void *data) {
+		ifreq ifr{};
+		std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+		ifr.ifr_data = static_cast<char *>(data);
+		return ioctl(fd, SIOCETHTOOL, &ifr);
+	};
+	auto fail_errno = [&](const char *step) {
+		int saved = errno;
+		close(fd);
+		throw std::runtime_error(name + ": turning offloads off (" + step + "): " +
+					 std::strerror(saved));
+	};
+	// How many features, then their names.
+	std::vector<std::uint8_t> info_buf(sizeof(ethtool_sset_info) + sizeof(std::uint32_t));
+	auto *info = reinterpret_cast<ethtool_sset_info *>(info_buf.data());
+	info->cmd = ETHTOOL_GSSET_INFO;
+	info->sset_mask = 1ULL << ETH_SS_FEATURES;
+	if (ioctl_on(info) < 0)
+		fail_errno("feature count");
+	std::uint32_t count = info->data[0];
+	std::vector<std::uint8_t> strings_buf(sizeof(ethtool_gstrings) + count * ETH_GSTRING_LEN);
+	auto *strings = reinterpret_cast<ethtool_gstrings *>(strings_buf.data());
+	strings->cmd = ETHTOOL_GSTRINGS;
+	strings->string_set = ETH_SS_FEATURES;
+	strings->len = count;
+	if (ioctl_on(strings) < 0)
+		fail_errno("feature names");
+	const std::uint32_t blocks = (count + 31) / 32;
+	std::vector<std::uint8_t> set_buf(sizeof(ethtool_sfeatures) +
+					  blocks * sizeof(ethtool_set_features_block));
+	auto *set = reinterpret_cast<ethtool_sfeatures *>(set_buf.data());
+	set->cmd = ETHTOOL_SFEATURES;
+	set->size = blocks;
+	for (std::uint32_t i = 0; i < count; ++i) {
+		std::string f(reinterpret_cast<const char *>(strings->data + i * ETH_GSTRING_LEN),
+			      strnlen(reinterpret_cast<const char *>(strings->data + i * ETH_GSTRING_LEN),
+				      ETH_GSTRING_LEN));
+		bool off = (f.rfind("tx-", 0) == 0 && f.find("segmentation") != std::string::npos) ||
+			   f.rfind("tx-scatter-gather", 0) == 0 || f.rfind("tx-checksum", 0) == 0;
+		if (off)
+			set->features[i / 32].valid |= 1u << (i % 32); // requested bit stays 0
+	}
+	if (ioctl_on(set) < 0)
+		fail_errno("set");
+	close(fd);
 }
 
 void gro_off(const std::string &name)
