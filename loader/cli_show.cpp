@@ -246,7 +246,7 @@ void print_text(const Shown &s)
 			std::printf("  transfer: %s received, %s sent\n", bytes(p.rx).c_str(),
 				    bytes(p.tx).c_str());
 		if (p.keepalive)
-			std::printf("  persistent keepalive: every %u seconds\n", p.keepalive);
+			std::printf("  persistent keepalive: every %u second%s\n", p.keepalive, p.keepalive == 1 ? "" : "s");
 	}
 }
 

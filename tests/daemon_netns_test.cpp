@@ -13,6 +13,9 @@
 #include "loader/keys.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -407,4 +410,96 @@ TEST_CASE("two interfaces side by side; SIGTERM takes one down cleanly", "[daemo
 	REQUIRE(lab.down(b).rc == 0);
 	check_gone(lab, b, lab.va);
 	CHECK(lab.try_in(XWG_BINARY " down " + b).rc != 0); // not up any more
+}
+
+TEST_CASE("the daemon handshakes with wireguard-go and keeps the session alive",
+	  "[daemon][netns][interop]")
+{
+	// A second namespace for wireguard-go, linked to ours by a veth pair.
+	Lab lab;
+	const std::string ns_b = "xwgD" + PID + "g", dev_b = "xwg" + PID + "g";
+	const std::string ifname = "xt" + PID + "a";
+	struct NsGuard {
+		std::string ns;
+		pid_t wg_go = -1;
+		~NsGuard()
+		{
+			if (wg_go > 0) {
+				kill(wg_go, SIGTERM);
+				for (int i = 0; i < 100 && waitpid(wg_go, nullptr, WNOHANG) == 0; ++i)
+					std::this_thread::sleep_for(std::chrono::milliseconds(20));
+				kill(wg_go, SIGKILL);
+				waitpid(wg_go, nullptr, 0);
+			}
+			sh("ip netns del " + ns);
+		}
+	} guard{ns_b};
+	must("ip netns add " + ns_b);
+	const std::string in_b = "nsenter --net=/run/netns/" + ns_b + " ";
+	lab.in("ip link set " + lab.ub + " netns " + ns_b);
+	must(in_b + "ip addr add 192.0.2.2/24 dev " + lab.ub);
+	must(in_b + "ip link set " + lab.ub + " up");
+
+	WgKey ka = new_private(), kb = new_private();
+	WgKey pa = wg_key_public_from_private(ka), pb = wg_key_public_from_private(kb);
+	std::ofstream(lab.dir + "/kb") << key_b64(kb) << "\n";
+
+	guard.wg_go = fork();
+	REQUIRE(guard.wg_go >= 0);
+	if (guard.wg_go == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		int fd = open((lab.dir + "/wggo.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("nsenter", "nsenter", ("--net=/run/netns/" + ns_b).c_str(), "wireguard-go",
+		       "-f", dev_b.c_str(), nullptr);
+		_exit(127);
+	}
+	bool wg_go_up = false;
+	for (int i = 0; i < 100 && !wg_go_up; ++i) {
+		wg_go_up = exists("/var/run/wireguard/" + dev_b + ".sock");
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	}
+	REQUIRE(wg_go_up);
+	must(in_b + "wg set " + dev_b + " private-key " + lab.dir + "/kb listen-port 51820 peer " +
+	     key_b64(pa) + " allowed-ips 198.51.100.1/32");
+
+	// xwg initiates: a persistent keepalive needs a session first.
+	auto conf = lab.write_conf(ifname, "[Interface]\nPrivateKey = " + key_b64(ka) +
+						   "\nListenPort = 51820\nUnderlay = " + lab.ua +
+						   "\nTable = off\n\n[Peer]\nPublicKey = " + key_b64(pb) +
+						   "\nAllowedIPs = 198.51.100.2/32\nEndpoint = "
+						   "192.0.2.2:51820\nPersistentKeepalive = 1\n");
+	auto r = lab.up(ifname, conf);
+	INFO(r.out);
+	REQUIRE(r.rc == 0);
+
+	// Both sides report the handshake; keepalives (32 bytes each) keep arriving at wg-go.
+	auto latest = [&](const std::string &prefix, const std::string &dev) {
+		auto out = sh(prefix + "wg show " + dev + " latest-handshakes").out;
+		auto tab = out.find('\t');
+		return tab == std::string::npos ? 0L : std::stol(out.substr(tab + 1));
+	};
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+	while ((latest(in_b, dev_b) == 0 || latest(lab.nsenter(), ifname) == 0) &&
+	       std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	INFO("wireguard-go: " << sh(in_b + "wg show " + dev_b).out);
+	INFO("xwg: " << sh(lab.nsenter() + XWG_BINARY " show " + ifname).out);
+	CHECK(latest(in_b, dev_b) > 0);
+	CHECK(latest(lab.nsenter(), ifname) > 0);
+	auto rx_at_b = [&] {
+		auto out = sh(in_b + "wg show " + dev_b + " transfer").out;
+		auto tab = out.find('\t');
+		return tab == std::string::npos ? 0UL : std::stoul(out.substr(tab + 1));
+	};
+	auto before = rx_at_b();
+	std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+	CHECK(rx_at_b() >= before + 32);
+	// The session's keys are in the data plane's map.
+	CHECK(must("bpftool map dump pinned " + pins(ifname) + "/keypairs").find("Found 1 element") !=
+	      std::string::npos);
+
+	REQUIRE(lab.down(ifname).rc == 0);
+	check_gone(lab, ifname, lab.ua);
 }
