@@ -1,0 +1,52 @@
+// bpf_run.h — BPF_PROG_TEST_RUN helpers shared by the BPF tests and benchmarks: run a
+// loaded program over a packet (once, or `repeat` times for timing) and get its verdict
+// and the packet as it left the program; read what the verifier said about a program.
+#pragma once
+
+#include <bpf/bpf.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace xwgtest {
+
+struct RunResult {
+	int verdict = -1;
+	std::vector<uint8_t> out;
+	uint32_t duration_ns = 0; // mean per run, as the kernel reports it
+};
+
+// Run @prog_fd over @in. For XDP the packet must be at least 14 bytes (an Ethernet header).
+inline RunResult run_prog(int prog_fd, const std::vector<uint8_t> &in, int repeat = 1)
+{
+	RunResult r;
+	r.out.resize(in.size() + 512);
+	// C++ wants the designators in declaration order.
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = r.out.data(),
+		    .data_size_in = (__u32)in.size(), .data_size_out = (__u32)r.out.size(),
+		    .repeat = repeat);
+	if (bpf_prog_test_run_opts(prog_fd, &opts))
+		throw std::runtime_error(std::string("BPF_PROG_TEST_RUN: ") + std::strerror(errno));
+	r.verdict = static_cast<int>(opts.retval);
+	r.out.resize(opts.data_size_out);
+	r.duration_ns = opts.duration;
+	return r;
+}
+
+// Instructions the verifier processed to accept the program (bpf_prog_info.verified_insns,
+// Linux 5.16+): the number the 1M-instruction budget is about.
+inline uint32_t verified_insns(int prog_fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		throw std::runtime_error(std::string("bpf_obj_get_info_by_fd: ") + std::strerror(errno));
+	return info.verified_insns;
+}
+
+} // namespace xwgtest
