@@ -2,6 +2,7 @@
 // subcommand to the unit that implements it.
 #include <CLI/CLI.hpp>
 
+#include "loader/cli_daemon.h"
 #include "loader/cli_keys.h"
 
 #include <cstdio>
@@ -12,6 +13,9 @@ int main(int argc, char **argv)
 	app.set_version_flag("--version", "xwg " XWG_VERSION);
 	app.require_subcommand(0, 1);
 	xwg::add_key_commands(app);
+	xwg::add_up_command(app);
+	xwg::add_down_command(app);
+	xwg::add_show_command(app);
 
 	CLI11_PARSE(app, argc, argv);
 	if (app.get_subcommands().empty()) {

@@ -1,51 +1,32 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
  * aead.h — ChaCha20-Poly1305 (RFC 8439 §2.8) sealed and opened in place, over packet
- * memory in BPF and over a plain buffer on the host, with WireGuard's nonce.
+ * memory in BPF and over a buffer on the host, built from the same block functions
+ * (chacha20.h, poly1305.h).
  *
- * Layout: the plaintext/ciphertext is the @len bytes at @off, the 16-byte tag follows it
- * at @off + @len. The nonce is le32(nonce0) || le64(counter); WireGuard's is nonce0 = 0
- * with its 64-bit message counter. AAD is optional (WireGuard has none; the RFC vectors
- * use it).
+ * Layout: the plaintext/ciphertext is the @len bytes at @off and the 16-byte tag follows
+ * at @off + @len. The nonce is le32(nonce0) || le64(counter); WireGuard's has nonce0 = 0
+ * and its message counter. Opening computes the tag first, compares it in constant time,
+ * and only then decrypts: a failed open leaves the bytes as they were.
  *
- * BPF API (XDP ctx, or an skb after bpf_skb_pull_data() made [off, off + len + 16)
- * linear). @key is 32 bytes and may point into a map value. Return 0 on success, a
- * negative enum xwg_aead_error otherwise:
- *
- *   int xwg_aead_seal_xdp(struct xdp_md *ctx, __u32 off, __u32 len, const __u8 *key,
- *                         __u64 counter);
- *   int xwg_aead_open_xdp(struct xdp_md *ctx, __u32 off, __u32 len, const __u8 *key,
- *                         __u64 counter);
- *   int xwg_aead_seal_skb(struct __sk_buff *skb, ...same...);
- *   int xwg_aead_open_skb(struct __sk_buff *skb, ...same...);
+ * BPF (XDP ctx, or an skb after bpf_skb_pull_data() made the bytes linear). @key is 32
+ * bytes of map value or stack. 0 on success, else a negative enum xwg_aead_error:
+ *   int xwg_aead_{seal,open}_{xdp,skb}(ctx, off, len, key, counter)
  *   int xwg_aead_{seal,open}_{xdp,skb}_aad(ctx, off, len, key, nonce0, counter, aad,
- *                                          aad_len);
- *       the general RFC 8439 form. @aad may point to a map value or the stack; it must be
- *       readable up to aad_len rounded up to 16 bytes (bytes past aad_len are ignored),
- *       and aad_len <= XWG_AEAD_MAX_AAD.
+ *                                          aad_len)   (aad: XWG_AEAD_MAX_AAD readable bytes)
+ * with off <= XWG_AEAD_MAX_OFF and len <= XWG_AEAD_MAX_LEN.
  *
- * Seal encrypts in place and writes the tag at off + len (the caller made room for it).
- * Open computes the tag over the ciphertext first, compares it with the packet's in
- * constant time, and only then decrypts in place; on any failure the packet bytes are
- * unchanged. Open leaves the tag bytes as they were. off + len + 16 must not exceed
- * XWG_AEAD_MAX_PKT_OFF.
+ * Host (a buffer of len + 16 bytes): xwg_aead_seal/xwg_aead_open(buf, len, aad, aad_len,
+ * key, nonce0, counter); xwg_chacha20_xor() and xwg_poly1305_mac() for the RFC's
+ * separate vectors.
  *
- * Host API (same contract on a buffer of len + 16 bytes, any aad_len):
- *   int xwg_aead_seal(__u8 *buf, __u32 len, const __u8 *aad, __u32 aad_len,
- *                     const __u8 *key, __u32 nonce0, __u64 counter);
- *   int xwg_aead_open(...same...);
- *
- * How the BPF side stays verifiable: the packet is walked with bpf_loop (kernel >= 5.17),
- * one 64-byte ChaCha20 block per iteration; the callback re-derives data/data_end from
- * the ctx and checks its block against them, so the verifier checks the callback once
- * whatever the length (bounded for-loops over the packet would be checked once per
- * iteration). The last, partial block is handled in 16-byte steps that may read up to 15
- * bytes past the payload: the tag lives there, so they are always in the packet, and the
- * keystream is masked so those bytes are written back unchanged. Words are loaded and
- * stored 32 bits at a time (the verifier allows misaligned packet access on x86/arm64).
- * The block functions are subprograms (noinline) so the call chain stays well inside the
- * 512-byte stack: about 170 bytes in the caller's frame (struct xwg_aead_walk), under 100
- * in the callback's, under 140 in the block function's.
+ * How the BPF side stays verifiable and inside the 512-byte stack (which counts the whole
+ * call chain): bpf_loop() (Linux 5.17+) calls one callback per 64-byte chunk, which
+ * re-derives data/data_end from the ctx and bounds-checks its chunk, so the verifier
+ * checks it once whatever the length; the tail (< 64 bytes) is a bounded loop. The
+ * per-message state (cipher state, keystream block, MAC block: ~300 bytes) lives in a
+ * per-CPU scratch map, not on the stack, and the block functions are subprograms, so the
+ * AEAD adds about 200 bytes to its caller's chain.
  */
 #ifndef XWG_BPF_LIB_AEAD_H
 #define XWG_BPF_LIB_AEAD_H
@@ -54,451 +35,504 @@
 #include "bpf/lib/chacha20.h"
 #include "bpf/lib/poly1305.h"
 
-#ifdef __BPF__
-#include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
+#ifdef __clang__
+#define XWG_UNROLL _Pragma("unroll")
+#else
+#define XWG_UNROLL _Pragma("GCC unroll 16")
 #endif
+
+enum {
+	XWG_AEAD_KEY_LEN = 32,
+	XWG_AEAD_NONCE_LEN = 12,
+	XWG_AEAD_MAX_AAD = 64,   /* BPF: AAD bytes supported */
+	XWG_AEAD_MAX_LEN = 2048, /* BPF: data bytes, beyond a 1500-byte frame */
+	XWG_AEAD_MAX_OFF = 512,  /* BPF: offset of the data in the packet */
+};
 
 enum xwg_aead_error {
-	XWG_AEAD_ERR_AUTH = -1,		/* the tag does not match: forged or corrupted */
-	XWG_AEAD_ERR_BOUNDS = -2,	/* off/len/aad_len out of range or past data_end */
+	XWG_AEAD_ERR_AUTH = -1,   /* the tag does not match: forged or corrupted */
+	XWG_AEAD_ERR_BOUNDS = -2, /* off/len/aad_len out of range or past data_end */
 };
 
-enum xwg_aead_lengths {
-	XWG_AEAD_KEY_LEN = 32,	/* the tag's length, XWG_AEAD_TAG_LEN, is in xwg/protocol.h */
-};
-
-#ifdef __BPF__
-/* Largest AAD the BPF forms take; a bound the verifier needs, and plenty for the tests
- * (WireGuard itself uses none). */
-#define XWG_AEAD_MAX_AAD 64u
-#else
-#define XWG_AEAD_MAX_AAD 0x40000000u
-#endif
-/* Largest off + len + tag the BPF forms accept: keeps packet offsets far below the
- * verifier's 64 KiB limit; the linear part of an XDP or skb frame is smaller anyway. */
-#define XWG_AEAD_MAX_PKT_OFF 0x7fffu
-
+/* The cipher state of one message: the ChaCha20 input block and the Poly1305 state. */
 struct xwg_aead {
-	struct xwg_chacha20 chacha;	/* s[12] is the next block to use */
+	struct xwg_chacha20 chacha;
 	struct xwg_poly1305 poly;
 };
 
-/* Key both halves: block 0 gives the Poly1305 key (§2.6), data starts at block 1. Not
- * inlined, so its keystream buffer is not part of the caller's frame during the walk. */
-static __attribute__((noinline)) void xwg_aead_init(struct xwg_aead *a, const __u8 *key,
-						    __u32 nonce0, __u64 counter)
+/* Key the message: block 0 of the keystream is the Poly1305 key (§2.6). */
+static __always_inline void xwg_aead_begin(struct xwg_aead *a, __u32 block0[16], const __u8 *key,
+					   __u32 n0, __u32 n1, __u32 n2)
 {
-	__u32 ks[16];
-
-	xwg_chacha20_init(&a->chacha, key, 0, nonce0, (__u32)counter, (__u32)(counter >> 32));
-	xwg_chacha20_block(&a->chacha, ks);
-	xwg_poly1305_init(&a->poly, (const __u8 *)ks);
-	a->chacha.s[12] = 1;
+	xwg_chacha20_init(&a->chacha, key, 0, n0, n1, n2);
+	xwg_chacha20_block_at(&a->chacha, 0, block0);
+	xwg_poly1305_init(&a->poly, block0);
 }
 
-/* The first @n bytes of a word as a mask (n < 0 counts as 0, n > 4 as 4). */
-static __always_inline __u32 xwg_aead_mask(__s32 n)
+/* The last MAC block: le64(aad_len) || le64(data_len). */
+static __always_inline void xwg_aead_lengths(struct xwg_aead *a, __u32 aad_len, __u32 len)
 {
-	if (n >= 4)
-		return 0xffffffffu;
-	if (n <= 0)
-		return 0;
-	return (1u << (8 * n)) - 1;
+	xwg_poly1305_block(&a->poly, aad_len, 0, len, 0, XWG_POLY1305_HIBIT);
 }
 
-/* MAC one 16-byte step at @p of which @n bytes count (the rest reads as zeros: the
- * AEAD pads AAD and ciphertext to 16 bytes with zeros, §2.8). */
-static __always_inline void xwg_aead_mac16(struct xwg_aead *a, const __u8 *p, __s32 n)
+/* Tag comparison in constant time: no early exit, no data-dependent branch. */
+static __always_inline int xwg_aead_tag_equal(const __u32 a[4], const __u32 b[4])
 {
-	__u32 m[4];
+	__u32 diff = (a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]);
 
-	if (n >= 16) {
-		xwg_poly1305_block(&a->poly, p, XWG_POLY1305_HIBIT);
-		return;
-	}
-	m[0] = xwg_load32(p) & xwg_aead_mask(n);
-	m[1] = xwg_load32(p + 4) & xwg_aead_mask(n - 4);
-	m[2] = xwg_load32(p + 8) & xwg_aead_mask(n - 8);
-	m[3] = xwg_load32(p + 12) & xwg_aead_mask(n - 12);
-	xwg_poly1305_block(&a->poly, m, XWG_POLY1305_HIBIT);
+	return diff == 0;
 }
 
-/* The lengths block that ends the MAC input (two little-endian 64-bit lengths), then
- * the tag. */
-static __always_inline void xwg_aead_tag(struct xwg_aead *a, __u32 aad_len, __u32 len,
-					 __u32 tag[4])
+/* MAC @len bytes of AAD, zero-padded to 16 (§2.8). @aad must have XWG_AEAD_MAX_AAD
+ * readable bytes in BPF; len <= XWG_AEAD_MAX_AAD. */
+static __always_inline void xwg_aead_mac_aad(struct xwg_aead *a, const __u8 *aad, __u32 len)
 {
-	__u32 m[4] = { aad_len, 0, len, 0 };
+XWG_UNROLL
+	for (int b = 0; b < XWG_AEAD_MAX_AAD / 16; b++) {
+		__u32 t[4];
 
-	xwg_poly1305_block(&a->poly, m, XWG_POLY1305_HIBIT);
-	xwg_poly1305_final(&a->poly, tag);
-}
-
-/* What one step of the walk does to its (up to) 64 bytes. */
-enum xwg_aead_pass {
-	XWG_AEAD_PASS_SEAL,	/* encrypt, then MAC the ciphertext */
-	XWG_AEAD_PASS_MAC,	/* MAC the ciphertext only (open, before the tag check) */
-	XWG_AEAD_PASS_XOR,	/* decrypt only (open, after the tag check) */
-};
-
-/*
- * One step over the @n (>= 1) bytes left at @p, at most 64 of them. Bytes up to
- * roundup(min(n, 64), 16) are read, and must lie below @end (the tag guarantees that for
- * a well-formed packet). @pass is a constant after inlining. 0, or XWG_AEAD_ERR_BOUNDS.
- */
-static __always_inline int xwg_aead_step(struct xwg_aead *a, __u8 *p, const __u8 *end, __u32 n,
-					 int pass)
-{
-	__u32 ks[16];
-	__u32 i, k;
-
-	if (pass != XWG_AEAD_PASS_MAC) {
-		xwg_chacha20_block(&a->chacha, ks);
-		a->chacha.s[12]++;
-	}
-
-	if (n >= 64) {
-		if (p + 64 > end)
-			return XWG_AEAD_ERR_BOUNDS;
-		if (pass != XWG_AEAD_PASS_MAC)
-			for (i = 0; i < 16; i++)
-				xwg_store32(p + 4 * i, xwg_load32(p + 4 * i) ^ ks[i]);
-		/* MAC the ciphertext where it is: just written (seal) or as received (open). */
-		if (pass != XWG_AEAD_PASS_XOR)
-			for (i = 0; i < 4; i++)
-				xwg_poly1305_block(&a->poly, p + 16 * i, XWG_POLY1305_HIBIT);
-		return 0;
-	}
-
-	/* The short last block, 16 bytes at a time; bytes past n keep their value. */
-	for (k = 0; k < 4; k++) {
-		__s32 left = (__s32)n - 16 * (__s32)k;
-		__u8 *q = p + 16 * k;
-
-		if (left <= 0)
+		if ((__u32)b * 16 >= len)
 			break;
-		if (q + 16 > end)
-			return XWG_AEAD_ERR_BOUNDS;
-		if (pass != XWG_AEAD_PASS_MAC) {
-			for (i = 0; i < 4; i++) {
-				__u32 m = xwg_aead_mask(left - 4 * (__s32)i);
+XWG_UNROLL
+		for (int k = 0; k < 4; k++) {
+			__u32 at = b * 16 + k * 4;
+			__u32 w = 0;
 
-				xwg_store32(q + 4 * i, xwg_load32(q + 4 * i) ^ (ks[4 * k + i] & m));
+			if (at + 4 <= len) {
+				w = xwg_le32_load(aad + at);
+			} else {
+XWG_UNROLL
+				for (int j = 0; j < 3; j++)
+					if (at + j < len)
+						w |= (__u32)aad[at + j] << (8 * j);
 			}
+			t[k] = w;
 		}
-		/* Seal MACs what it just wrote, open what was there: both the ciphertext. */
-		if (pass != XWG_AEAD_PASS_XOR)
-			xwg_aead_mac16(a, q, left);
-	}
-	return 0;
-}
-
-#ifdef __BPF__
-
-/* The walk's state, in the caller's frame; bpf_loop hands callbacks a pointer to it. */
-struct xwg_aead_walk {
-	struct xwg_aead a;
-	void *ctx;	/* struct xdp_md * or struct __sk_buff *, see the callbacks */
-	__u32 off;
-	__u32 len;
-	__s32 err;
-};
-
-static __always_inline void *xwg_aead_data(void *ctx, int skb, void **end)
-{
-	if (skb) {
-		struct __sk_buff *s = ctx;
-
-		*end = (void *)(long)s->data_end;
-		return (void *)(long)s->data;
-	}
-	struct xdp_md *x = ctx;
-
-	*end = (void *)(long)x->data_end;
-	return (void *)(long)x->data;
-}
-
-/* bpf_loop body: 64-byte block @i. Returns 1 (stop) when done or on error. */
-static __always_inline long xwg_aead_walk_step(__u32 i, struct xwg_aead_walk *w, int pass,
-					       int skb)
-{
-	void *end, *data = xwg_aead_data(w->ctx, skb, &end);
-	__u32 pos = i * 64, len = w->len, at;
-	int err;
-
-	/* Re-check what the caller checked: the verifier may see the callback with widened
-	 * state, and the packet pointer needs a bounded offset. */
-	if (len > XWG_AEAD_MAX_PKT_OFF || pos >= len)
-		return 1;
-	at = w->off + pos;
-	if (at > XWG_AEAD_MAX_PKT_OFF) {
-		w->err = XWG_AEAD_ERR_BOUNDS;
-		return 1;
-	}
-	err = xwg_aead_step(&w->a, (__u8 *)data + at, end, len - pos, pass);
-	if (err) {
-		w->err = err;
-		return 1;
-	}
-	return 0;
-}
-
-/* One callback per (pass, ctx type): the pass and the ctx field offsets must be
- * constants for the verifier. */
-static long xwg_aead_seal_xdp_cb(__u32 i, void *w)
-{
-	return xwg_aead_walk_step(i, w, XWG_AEAD_PASS_SEAL, 0);
-}
-
-static long xwg_aead_mac_xdp_cb(__u32 i, void *w)
-{
-	return xwg_aead_walk_step(i, w, XWG_AEAD_PASS_MAC, 0);
-}
-
-static long xwg_aead_xor_xdp_cb(__u32 i, void *w)
-{
-	return xwg_aead_walk_step(i, w, XWG_AEAD_PASS_XOR, 0);
-}
-
-static long xwg_aead_seal_skb_cb(__u32 i, void *w)
-{
-	return xwg_aead_walk_step(i, w, XWG_AEAD_PASS_SEAL, 1);
-}
-
-static long xwg_aead_mac_skb_cb(__u32 i, void *w)
-{
-	return xwg_aead_walk_step(i, w, XWG_AEAD_PASS_MAC, 1);
-}
-
-static long xwg_aead_xor_skb_cb(__u32 i, void *w)
-{
-	return xwg_aead_walk_step(i, w, XWG_AEAD_PASS_XOR, 1);
-}
-
-/* Run @pass over all blocks of the payload. */
-static __always_inline int xwg_aead_walk(struct xwg_aead_walk *w, int pass, int skb)
-{
-	void *cb;
-
-	if (skb)
-		cb = pass == XWG_AEAD_PASS_SEAL ? xwg_aead_seal_skb_cb :
-		     pass == XWG_AEAD_PASS_MAC ? xwg_aead_mac_skb_cb : xwg_aead_xor_skb_cb;
-	else
-		cb = pass == XWG_AEAD_PASS_SEAL ? xwg_aead_seal_xdp_cb :
-		     pass == XWG_AEAD_PASS_MAC ? xwg_aead_mac_xdp_cb : xwg_aead_xor_xdp_cb;
-	w->err = 0;
-	bpf_loop((w->len + 63) / 64, cb, w, 0);
-	return w->err;
-}
-
-/* Common start: bounds, keys, AAD. */
-static __always_inline int xwg_aead_begin(struct xwg_aead_walk *w, void *ctx, __u32 off,
-					  __u32 len, const __u8 *key, __u32 nonce0,
-					  __u64 counter, const __u8 *aad, __u32 aad_len)
-{
-	__u32 k;
-
-	if (off > XWG_AEAD_MAX_PKT_OFF || len > XWG_AEAD_MAX_PKT_OFF ||
-	    off + len > XWG_AEAD_MAX_PKT_OFF - XWG_AEAD_TAG_LEN || aad_len > XWG_AEAD_MAX_AAD)
-		return XWG_AEAD_ERR_BOUNDS;
-	w->ctx = ctx;
-	w->off = off;
-	w->len = len;
-	xwg_aead_init(&w->a, key, nonce0, counter);
-	for (k = 0; k < XWG_AEAD_MAX_AAD / 16; k++) {
-		if (16 * k >= aad_len)
-			break;
-		xwg_aead_mac16(&w->a, aad + 16 * k, (__s32)(aad_len - 16 * k));
-	}
-	return 0;
-}
-
-/* Where the tag goes: off + len, checked against data_end. */
-static __always_inline __u8 *xwg_aead_tag_ptr(struct xwg_aead_walk *w, int skb)
-{
-	void *end, *data = xwg_aead_data(w->ctx, skb, &end);
-	__u8 *t;
-	__u32 at = w->off + w->len;
-
-	if (at > XWG_AEAD_MAX_PKT_OFF)
-		return 0;
-	t = (__u8 *)data + at;
-	if (t + XWG_AEAD_TAG_LEN > (__u8 *)end)
-		return 0;
-	return t;
-}
-
-static __always_inline int xwg_aead_seal_ctx(void *ctx, int skb, __u32 off, __u32 len,
-					     const __u8 *key, __u32 nonce0, __u64 counter,
-					     const __u8 *aad, __u32 aad_len)
-{
-	struct xwg_aead_walk w;
-	__u32 tag[4];
-	__u8 *t;
-	int err;
-
-	err = xwg_aead_begin(&w, ctx, off, len, key, nonce0, counter, aad, aad_len);
-	if (err)
-		return err;
-	/* Check the tag's room first, so a short packet is refused before any byte changes. */
-	if (!xwg_aead_tag_ptr(&w, skb))
-		return XWG_AEAD_ERR_BOUNDS;
-	err = xwg_aead_walk(&w, XWG_AEAD_PASS_SEAL, skb);
-	if (err)
-		return err;
-	xwg_aead_tag(&w.a, aad_len, len, tag);
-	t = xwg_aead_tag_ptr(&w, skb);
-	if (!t)
-		return XWG_AEAD_ERR_BOUNDS;
-	xwg_store32(t, tag[0]);
-	xwg_store32(t + 4, tag[1]);
-	xwg_store32(t + 8, tag[2]);
-	xwg_store32(t + 12, tag[3]);
-	return 0;
-}
-
-static __always_inline int xwg_aead_open_ctx(void *ctx, int skb, __u32 off, __u32 len,
-					     const __u8 *key, __u32 nonce0, __u64 counter,
-					     const __u8 *aad, __u32 aad_len)
-{
-	struct xwg_aead_walk w;
-	__u32 tag[4], diff;
-	__u8 *t;
-	int err;
-
-	err = xwg_aead_begin(&w, ctx, off, len, key, nonce0, counter, aad, aad_len);
-	if (err)
-		return err;
-	if (!xwg_aead_tag_ptr(&w, skb))
-		return XWG_AEAD_ERR_BOUNDS;
-	err = xwg_aead_walk(&w, XWG_AEAD_PASS_MAC, skb);
-	if (err)
-		return err;
-	xwg_aead_tag(&w.a, aad_len, len, tag);
-	t = xwg_aead_tag_ptr(&w, skb);
-	if (!t)
-		return XWG_AEAD_ERR_BOUNDS;
-	/* Constant time: fold every difference together, decide once. */
-	diff = (xwg_load32(t) ^ tag[0]) | (xwg_load32(t + 4) ^ tag[1]) |
-	       (xwg_load32(t + 8) ^ tag[2]) | (xwg_load32(t + 12) ^ tag[3]);
-	if (diff)
-		return XWG_AEAD_ERR_AUTH;
-	w.a.chacha.s[12] = 1;
-	return xwg_aead_walk(&w, XWG_AEAD_PASS_XOR, skb);
-}
-
-static __always_inline int xwg_aead_seal_xdp(struct xdp_md *ctx, __u32 off, __u32 len,
-					     const __u8 *key, __u64 counter)
-{
-	return xwg_aead_seal_ctx(ctx, 0, off, len, key, 0, counter, 0, 0);
-}
-
-static __always_inline int xwg_aead_open_xdp(struct xdp_md *ctx, __u32 off, __u32 len,
-					     const __u8 *key, __u64 counter)
-{
-	return xwg_aead_open_ctx(ctx, 0, off, len, key, 0, counter, 0, 0);
-}
-
-static __always_inline int xwg_aead_seal_skb(struct __sk_buff *skb, __u32 off, __u32 len,
-					     const __u8 *key, __u64 counter)
-{
-	return xwg_aead_seal_ctx(skb, 1, off, len, key, 0, counter, 0, 0);
-}
-
-static __always_inline int xwg_aead_open_skb(struct __sk_buff *skb, __u32 off, __u32 len,
-					     const __u8 *key, __u64 counter)
-{
-	return xwg_aead_open_ctx(skb, 1, off, len, key, 0, counter, 0, 0);
-}
-
-static __always_inline int xwg_aead_seal_xdp_aad(struct xdp_md *ctx, __u32 off, __u32 len,
-						 const __u8 *key, __u32 nonce0, __u64 counter,
-						 const __u8 *aad, __u32 aad_len)
-{
-	return xwg_aead_seal_ctx(ctx, 0, off, len, key, nonce0, counter, aad, aad_len);
-}
-
-static __always_inline int xwg_aead_open_xdp_aad(struct xdp_md *ctx, __u32 off, __u32 len,
-						 const __u8 *key, __u32 nonce0, __u64 counter,
-						 const __u8 *aad, __u32 aad_len)
-{
-	return xwg_aead_open_ctx(ctx, 0, off, len, key, nonce0, counter, aad, aad_len);
-}
-
-static __always_inline int xwg_aead_seal_skb_aad(struct __sk_buff *skb, __u32 off, __u32 len,
-						 const __u8 *key, __u32 nonce0, __u64 counter,
-						 const __u8 *aad, __u32 aad_len)
-{
-	return xwg_aead_seal_ctx(skb, 1, off, len, key, nonce0, counter, aad, aad_len);
-}
-
-static __always_inline int xwg_aead_open_skb_aad(struct __sk_buff *skb, __u32 off, __u32 len,
-						 const __u8 *key, __u32 nonce0, __u64 counter,
-						 const __u8 *aad, __u32 aad_len)
-{
-	return xwg_aead_open_ctx(skb, 1, off, len, key, nonce0, counter, aad, aad_len);
-}
-
-#else /* host */
-
-/* MAC the AAD, any length: whole 16-byte steps in place, the rest from a padded copy. */
-static inline void xwg_aead_mac_aad(struct xwg_aead *a, const __u8 *aad, __u32 aad_len)
-{
-	__u8 last[16] = { 0 };
-
-	for (; aad_len >= 16; aad += 16, aad_len -= 16)
-		xwg_aead_mac16(a, aad, 16);
-	if (aad_len) {
-		__builtin_memcpy(last, aad, aad_len);
-		xwg_aead_mac16(a, last, (__s32)aad_len);
+		xwg_poly1305_block(&a->poly, t[0], t[1], t[2], t[3], XWG_POLY1305_HIBIT);
 	}
 }
 
-static inline int xwg_aead_walk_buf(struct xwg_aead *a, __u8 *buf, __u32 len, int pass)
-{
-	const __u8 *end = buf + len + XWG_AEAD_TAG_LEN;
-	__u32 pos;
+/* WireGuard's nonce words for a counter. */
+#define XWG_AEAD_NONCE_WG(counter) 0, (__u32)(counter), (__u32)((__u64)(counter) >> 32)
 
-	for (pos = 0; pos < len; pos += 64)
-		if (xwg_aead_step(a, buf + pos, end, len - pos, pass))
-			return XWG_AEAD_ERR_BOUNDS;
-	return 0;
+#ifndef __BPF__
+/* ------------------------------------------------------------------ host driver */
+#include <stddef.h>
+
+/* MAC @len bytes of @p zero-padded to 16. */
+static inline void xwg_aead_mac_buf(struct xwg_aead *a, const __u8 *p, size_t len)
+{
+	for (size_t i = 0; i < len; i += 16) {
+		__u8 blk[16] = {0};
+		size_t n = len - i < 16 ? len - i : 16;
+
+		__builtin_memcpy(blk, p + i, n);
+		xwg_poly1305_block(&a->poly, xwg_le32_load(blk), xwg_le32_load(blk + 4),
+				   xwg_le32_load(blk + 8), xwg_le32_load(blk + 12),
+				   XWG_POLY1305_HIBIT);
+	}
 }
 
+/* XOR the keystream from block 1 on into @p. */
+static inline void xwg_aead_xor_buf(const struct xwg_aead *a, __u8 *p, size_t len)
+{
+	__u32 ks[16];
+
+	for (size_t i = 0; i < len; i += 64) {
+		size_t n = len - i < 64 ? len - i : 64;
+
+		xwg_chacha20_block_at(&a->chacha, (__u32)(1 + i / 64), ks);
+		if (n == 64) {
+			for (int k = 0; k < 16; k++)
+				xwg_le32_store(p + i + 4 * k, xwg_le32_load(p + i + 4 * k) ^ ks[k]);
+		} else {
+			for (size_t j = 0; j < n; j++)
+				p[i + j] ^= (__u8)(ks[j / 4] >> (8 * (j % 4)));
+		}
+	}
+}
+
+/* Encrypt @len bytes of @buf in place and write the tag right after them. The nonce is
+ * le32(@nonce0) || le64(@counter); WireGuard's has nonce0 = 0. Returns 0. */
 static inline int xwg_aead_seal(__u8 *buf, __u32 len, const __u8 *aad, __u32 aad_len,
 				const __u8 *key, __u32 nonce0, __u64 counter)
 {
 	struct xwg_aead a;
-	__u32 tag[4];
+	__u32 t[4], ks[16];
 
-	xwg_aead_init(&a, key, nonce0, counter);
-	xwg_aead_mac_aad(&a, aad, aad_len);
-	xwg_aead_walk_buf(&a, buf, len, XWG_AEAD_PASS_SEAL);
-	xwg_aead_tag(&a, aad_len, len, tag);
-	__builtin_memcpy(buf + len, tag, sizeof(tag));
+	xwg_aead_begin(&a, ks, key, nonce0, (__u32)counter, (__u32)(counter >> 32));
+	xwg_aead_mac_buf(&a, aad, aad_len);
+	xwg_aead_xor_buf(&a, buf, len);
+	xwg_aead_mac_buf(&a, buf, len);
+	xwg_aead_lengths(&a, aad_len, len);
+	xwg_poly1305_final(&a.poly, t);
+	for (int k = 0; k < 4; k++)
+		xwg_le32_store(buf + len + 4 * k, t[k]);
+	__builtin_memset(&a, 0, sizeof(a));
+	__asm__ __volatile__("" : : "r"(&a) : "memory");
 	return 0;
 }
 
+/* Check the tag after @len bytes of ciphertext in @buf, then decrypt in place. Returns 0,
+ * or XWG_AEAD_ERR_AUTH with @buf untouched. */
 static inline int xwg_aead_open(__u8 *buf, __u32 len, const __u8 *aad, __u32 aad_len,
 				const __u8 *key, __u32 nonce0, __u64 counter)
 {
 	struct xwg_aead a;
-	__u32 tag[4], diff;
-	const __u8 *t = buf + len;
+	__u32 t[4], want[4], ks[16];
+	int ok;
 
-	xwg_aead_init(&a, key, nonce0, counter);
-	xwg_aead_mac_aad(&a, aad, aad_len);
-	xwg_aead_walk_buf(&a, buf, len, XWG_AEAD_PASS_MAC);
-	xwg_aead_tag(&a, aad_len, len, tag);
-	diff = (xwg_load32(t) ^ tag[0]) | (xwg_load32(t + 4) ^ tag[1]) |
-	       (xwg_load32(t + 8) ^ tag[2]) | (xwg_load32(t + 12) ^ tag[3]);
-	if (diff)
-		return XWG_AEAD_ERR_AUTH;
-	a.chacha.s[12] = 1;
-	return xwg_aead_walk_buf(&a, buf, len, XWG_AEAD_PASS_XOR);
+	xwg_aead_begin(&a, ks, key, nonce0, (__u32)counter, (__u32)(counter >> 32));
+	xwg_aead_mac_buf(&a, aad, aad_len);
+	xwg_aead_mac_buf(&a, buf, len);
+	xwg_aead_lengths(&a, aad_len, len);
+	xwg_poly1305_final(&a.poly, t);
+	for (int k = 0; k < 4; k++)
+		want[k] = xwg_le32_load(buf + len + 4 * k);
+	ok = xwg_aead_tag_equal(t, want);
+	if (ok)
+		xwg_aead_xor_buf(&a, buf, len);
+	__builtin_memset(&a, 0, sizeof(a));
+	__asm__ __volatile__("" : : "r"(&a) : "memory");
+	return ok ? 0 : XWG_AEAD_ERR_AUTH;
 }
 
-#endif /* __BPF__ */
+#else /* __BPF__ */
+/* ------------------------------------------------------------------ BPF driver */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
 
+/*
+ * The state of one message lives in a per-CPU scratch map, not on the stack: the cipher
+ * state, a keystream block and a MAC input block are 200 bytes, and the stack limit
+ * counts every frame of the call chain. One slot per program type: XDP and TC run in
+ * softirq context and never interrupt themselves on a CPU.
+ */
+struct xwg_aead_scratch {
+	struct xwg_aead a;
+	__u32 ks[16]; /* keystream block */
+	__u32 m[4];   /* next block to MAC */
+	__u32 buf[16]; /* the tail's ciphertext, zero-padded */
+	__u32 tag[4];
+	__u32 off;
+	__u32 len;
+	__u32 err;
+	__u32 pad0;
+};
+
+enum { XWG_AEAD_SLOT_XDP = 0, XWG_AEAD_SLOT_SKB = 1 };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct xwg_aead_scratch);
+} xwg_aead_scratch SEC(".maps");
+
+/* What a bpf_loop callback gets (on the caller's stack). */
+struct xwg_aead_loop {
+	void *ctx;
+	struct xwg_aead_scratch *st;
+};
+
+/* A request with any nonce and AAD (the RFC vectors, the AEAD test program). */
+struct xwg_aead_job {
+	__u32 off;
+	__u32 len;
+	__u32 nonce[3];
+	__u32 aad_len;
+	__u32 seal; /* 1 seal, 0 open */
+	const __u8 *key;
+	const __u8 *aad;
+};
+
+enum xwg_aead_mode {
+	XWG_AEAD_MAC = 1,  /* MAC the ciphertext */
+	XWG_AEAD_XOR = 2,  /* apply the keystream */
+	XWG_AEAD_SEAL = 3, /* XOR, then MAC the resulting ciphertext */
+};
+
+/* The two block functions as subprograms: their register pressure spills into their
+ * own frames, and the verifier checks each body once per call site, not per use. */
+static __noinline __attribute__((unused)) void xwg_aead_keystream(struct xwg_aead_scratch *st,
+								  __u32 counter)
+{
+	xwg_chacha20_block_at(&st->a.chacha, counter, st->ks);
+}
+
+static __noinline __attribute__((unused)) void xwg_aead_mac_m(struct xwg_aead_scratch *st)
+{
+	xwg_poly1305_block(&st->a.poly, st->m[0], st->m[1], st->m[2], st->m[3], XWG_POLY1305_HIBIT);
+}
+
+/* Key the message (block 0 keys Poly1305) and MAC the AAD. */
+static __noinline __attribute__((unused)) void xwg_aead_start(struct xwg_aead_scratch *st,
+							      const struct xwg_aead_job *job)
+{
+	xwg_chacha20_init(&st->a.chacha, job->key, 0, job->nonce[0], job->nonce[1], job->nonce[2]);
+	xwg_aead_keystream(st, 0);
+	xwg_poly1305_init(&st->a.poly, st->ks);
+	/* The AAD, zero-padded to 16; bytes past aad_len are masked off. */
+	for (__u32 b = 0; b < XWG_AEAD_MAX_AAD / 16; b++) {
+		if (b * 16 >= job->aad_len)
+			break;
+		for (__u32 k = 0; k < 4; k++) {
+			__u32 at = b * 16 + k * 4, w = xwg_le32_load(job->aad + at);
+
+			if (at >= job->aad_len)
+				w = 0;
+			else if (job->aad_len - at < 4)
+				w &= (1u << (8 * (job->aad_len - at))) - 1;
+			st->m[k] = w;
+		}
+		xwg_aead_mac_m(st);
+	}
+}
+
+/* The lengths block and the tag, into st->tag. */
+static __noinline __attribute__((unused)) void xwg_aead_finish(struct xwg_aead_scratch *st,
+							       __u32 aad_len)
+{
+	xwg_aead_lengths(&st->a, aad_len, st->len);
+	xwg_poly1305_final(&st->a.poly, st->tag);
+}
+
+/* MAC/XOR one 16-byte block of packet data at @p (bounds checked by the caller) with
+ * keystream words ks[k0..k0+3]. */
+static __noinline __attribute__((unused)) void xwg_aead_block16(struct xwg_aead_scratch *st,
+								 __u8 *p, int k0, int mode)
+{
+	__u32 w0 = xwg_le32_load(p), w1 = xwg_le32_load(p + 4);
+	__u32 w2 = xwg_le32_load(p + 8), w3 = xwg_le32_load(p + 12);
+
+	if (mode != XWG_AEAD_MAC) {
+		w0 ^= st->ks[k0];
+		w1 ^= st->ks[k0 + 1];
+		w2 ^= st->ks[k0 + 2];
+		w3 ^= st->ks[k0 + 3];
+		xwg_le32_store(p, w0);
+		xwg_le32_store(p + 4, w1);
+		xwg_le32_store(p + 8, w2);
+		xwg_le32_store(p + 12, w3);
+	}
+	if (mode != XWG_AEAD_XOR) {
+		st->m[0] = w0;
+		st->m[1] = w1;
+		st->m[2] = w2;
+		st->m[3] = w3;
+		xwg_aead_mac_m(st);
+	}
+}
+
+#define XWG_AEAD_DEFINE(NAME, CTX_T, SLOT)                                                \
+/* One full 64-byte chunk @i. */                                                          \
+static __always_inline long xwg_aead_##NAME##_chunk(__u32 i, struct xwg_aead_loop *l, int mode) \
+{                                                                                         \
+	CTX_T *c = l->ctx;                                                                \
+	struct xwg_aead_scratch *st = l->st;                                              \
+	void *data = (void *)(long)c->data, *end = (void *)(long)c->data_end;             \
+	__u32 at = st->off + i * XWG_CHACHA20_BLOCK;                                      \
+	__u8 *p;                                                                          \
+                                                                                          \
+	if (at > XWG_AEAD_MAX_OFF + XWG_AEAD_MAX_LEN)                                     \
+		goto fail;                                                                \
+	p = data + at;                                                                    \
+	if ((void *)(p + XWG_CHACHA20_BLOCK) > end)                                       \
+		goto fail;                                                                \
+	if (mode != XWG_AEAD_MAC)                                                         \
+		xwg_aead_keystream(st, 1 + i);                                            \
+	xwg_aead_block16(st, p, 0, mode);                                                 \
+	xwg_aead_block16(st, p + 16, 4, mode);                                            \
+	xwg_aead_block16(st, p + 32, 8, mode);                                            \
+	xwg_aead_block16(st, p + 48, 12, mode);                                           \
+	return 0;                                                                         \
+fail:                                                                                     \
+	st->err = 1;                                                                      \
+	return 1;                                                                         \
+}                                                                                         \
+static __attribute__((unused)) long xwg_aead_##NAME##_mac_cb(__u32 i, void *arg)          \
+{                                                                                         \
+	return xwg_aead_##NAME##_chunk(i, arg, XWG_AEAD_MAC);                             \
+}                                                                                         \
+static __attribute__((unused)) long xwg_aead_##NAME##_xor_cb(__u32 i, void *arg)          \
+{                                                                                         \
+	return xwg_aead_##NAME##_chunk(i, arg, XWG_AEAD_XOR);                             \
+}                                                                                         \
+static __attribute__((unused)) long xwg_aead_##NAME##_seal_cb(__u32 i, void *arg)         \
+{                                                                                         \
+	return xwg_aead_##NAME##_chunk(i, arg, XWG_AEAD_SEAL);                            \
+}                                                                                         \
+                                                                                          \
+/* The last len % 64 bytes: whole words, then bytes, through a bounded loop; the       \
+ * ciphertext collects in st->buf, zero-padded, and is MACed from there. */               \
+static __noinline __attribute__((unused)) int                                             \
+xwg_aead_##NAME##_tail(CTX_T *c, struct xwg_aead_scratch *st, int mode)                   \
+{                                                                                         \
+	void *data = (void *)(long)c->data, *end = (void *)(long)c->data_end;             \
+	__u32 rem = st->len & (XWG_CHACHA20_BLOCK - 1);                                   \
+	__u32 at = st->off + (st->len - rem);                                             \
+	__u32 words = rem / 4;                                                            \
+	__u8 *p, *buf = (__u8 *)st->buf, *ks = (__u8 *)st->ks;                           \
+	__u32 j;                                                                          \
+                                                                                          \
+	if (!rem)                                                                         \
+		return 0;                                                                 \
+	if (at > XWG_AEAD_MAX_OFF + XWG_AEAD_MAX_LEN)                                     \
+		return -1;                                                                \
+	p = data + at;                                                                    \
+	if (mode != XWG_AEAD_MAC)                                                         \
+		xwg_aead_keystream(st, 1 + st->len / XWG_CHACHA20_BLOCK);                 \
+	__builtin_memset(st->buf, 0, sizeof(st->buf));                                    \
+	for (j = 0; j < XWG_CHACHA20_WORDS; j++) {                                        \
+		__u32 w, ct;                                                              \
+		if (j >= words)                                                           \
+			break;                                                            \
+		if ((void *)(p + 4 * j + 4) > end)                                        \
+			return -1;                                                        \
+		w = ct = xwg_le32_load(p + 4 * j);                                        \
+		if (mode != XWG_AEAD_MAC) {                                               \
+			w ^= st->ks[j];                                                   \
+			xwg_le32_store(p + 4 * j, w);                                     \
+			if (mode == XWG_AEAD_SEAL)                                        \
+				ct = w;                                                   \
+		}                                                                         \
+		st->buf[j] = ct;                                                          \
+	}                                                                                 \
+	for (j = words * 4; j < words * 4 + 3; j++) {                                     \
+		__u8 v;                                                                   \
+		if (j >= rem || j >= XWG_CHACHA20_BLOCK)                                  \
+			break;                                                            \
+		if ((void *)(p + j + 1) > end)                                            \
+			return -1;                                                        \
+		v = p[j];                                                                 \
+		if (mode != XWG_AEAD_MAC) {                                               \
+			__u8 x = v ^ ks[j];                                               \
+			p[j] = x;                                                         \
+			if (mode == XWG_AEAD_SEAL)                                        \
+				v = x;                                                    \
+		}                                                                         \
+		buf[j] = v;                                                               \
+	}                                                                                 \
+	if (mode == XWG_AEAD_XOR)                                                         \
+		return 0;                                                                 \
+	for (j = 0; j < 4; j++) {                                                         \
+		if (j * 16 >= rem)                                                        \
+			break;                                                            \
+		st->m[0] = st->buf[4 * j];                                                \
+		st->m[1] = st->buf[4 * j + 1];                                            \
+		st->m[2] = st->buf[4 * j + 2];                                            \
+		st->m[3] = st->buf[4 * j + 3];                                            \
+		xwg_aead_mac_m(st);                                                       \
+	}                                                                                 \
+	return 0;                                                                         \
+}                                                                                         \
+                                                                                          \
+/* Seal or open per @job; see the top of this file. */                                   \
+static __noinline __attribute__((unused)) int                                             \
+xwg_aead_run_##NAME(CTX_T *ctx, const struct xwg_aead_job *job)                           \
+{                                                                                         \
+	__u32 slot = SLOT, nchunks, tag_at;                                               \
+	struct xwg_aead_scratch *st;                                                      \
+	struct xwg_aead_loop l;                                                           \
+	void *data, *end;                                                                 \
+	int ret = XWG_AEAD_ERR_BOUNDS;                                                    \
+	__u8 *p;                                                                          \
+                                                                                          \
+	if (job->len > XWG_AEAD_MAX_LEN || job->off > XWG_AEAD_MAX_OFF ||                 \
+	    job->aad_len > XWG_AEAD_MAX_AAD)                                              \
+		return XWG_AEAD_ERR_BOUNDS;                                               \
+	st = bpf_map_lookup_elem(&xwg_aead_scratch, &slot);                               \
+	if (!st)                                                                          \
+		return XWG_AEAD_ERR_BOUNDS;                                               \
+	st->off = job->off;                                                               \
+	st->len = job->len;                                                               \
+	st->err = 0;                                                                      \
+	l.ctx = ctx;                                                                      \
+	l.st = st;                                                                        \
+	xwg_aead_start(st, job);                                                          \
+	nchunks = job->len / XWG_CHACHA20_BLOCK;                                          \
+	if (job->seal) {                                                                  \
+		bpf_loop(nchunks, xwg_aead_##NAME##_seal_cb, &l, 0);                      \
+		if (st->err || xwg_aead_##NAME##_tail(ctx, st, XWG_AEAD_SEAL))            \
+			goto out;                                                         \
+	} else {                                                                          \
+		bpf_loop(nchunks, xwg_aead_##NAME##_mac_cb, &l, 0);                       \
+		if (st->err || xwg_aead_##NAME##_tail(ctx, st, XWG_AEAD_MAC))             \
+			goto out;                                                         \
+	}                                                                                 \
+	xwg_aead_finish(st, job->aad_len);                                                \
+	data = (void *)(long)ctx->data;                                                   \
+	end = (void *)(long)ctx->data_end;                                                \
+	tag_at = job->off + job->len;                                                     \
+	__asm__ __volatile__("" : "+r"(tag_at)); /* check and use the same register */    \
+	if (tag_at > XWG_AEAD_MAX_OFF + XWG_AEAD_MAX_LEN)                                 \
+		goto out;                                                                 \
+	p = data + tag_at;                                                                \
+	if ((void *)(p + XWG_AEAD_TAG_LEN) > end)                                       \
+		goto out;                                                                 \
+	if (job->seal) {                                                                  \
+		xwg_le32_store(p, st->tag[0]);                                            \
+		xwg_le32_store(p + 4, st->tag[1]);                                        \
+		xwg_le32_store(p + 8, st->tag[2]);                                        \
+		xwg_le32_store(p + 12, st->tag[3]);                                       \
+		ret = 0;                                                                  \
+		goto out;                                                                 \
+	}                                                                                 \
+	st->m[0] = xwg_le32_load(p);                                                      \
+	st->m[1] = xwg_le32_load(p + 4);                                                  \
+	st->m[2] = xwg_le32_load(p + 8);                                                  \
+	st->m[3] = xwg_le32_load(p + 12);                                                 \
+	if (!xwg_aead_tag_equal(st->tag, st->m)) {                                        \
+		ret = XWG_AEAD_ERR_AUTH;                                                  \
+		goto out;                                                                 \
+	}                                                                                 \
+	bpf_loop(nchunks, xwg_aead_##NAME##_xor_cb, &l, 0);                               \
+	if (st->err || xwg_aead_##NAME##_tail(ctx, st, XWG_AEAD_XOR))                     \
+		goto out;                                                                 \
+	ret = 0;                                                                          \
+out:                                                                                      \
+	/* do not leave the key schedule in the scratch slot */                           \
+	__builtin_memset(&st->a, 0, sizeof(st->a));                                       \
+	__builtin_memset(st->ks, 0, sizeof(st->ks));                                      \
+	return ret;                                                                       \
+}                                                                                         \
+                                                                                          \
+static __always_inline __attribute__((unused)) int                                        \
+xwg_aead_seal_##NAME(CTX_T *ctx, __u32 off, __u32 len, const __u8 *key, __u64 counter)     \
+{                                                                                         \
+	struct xwg_aead_job job = {.off = off, .len = len, .key = key, .seal = 1,         \
+				   .nonce = {XWG_AEAD_NONCE_WG(counter)}};                \
+	return xwg_aead_run_##NAME(ctx, &job);                                            \
+}                                                                                         \
+static __always_inline __attribute__((unused)) int                                        \
+xwg_aead_open_##NAME(CTX_T *ctx, __u32 off, __u32 len, const __u8 *key, __u64 counter)     \
+{                                                                                         \
+	struct xwg_aead_job job = {.off = off, .len = len, .key = key, .seal = 0,         \
+				   .nonce = {XWG_AEAD_NONCE_WG(counter)}};                \
+	return xwg_aead_run_##NAME(ctx, &job);                                            \
+}                                                                                         \
+/* Any nonce le32(nonce0) || le64(counter), with AAD (<= XWG_AEAD_MAX_AAD bytes). */       \
+static __always_inline __attribute__((unused)) int                                        \
+xwg_aead_seal_##NAME##_aad(CTX_T *ctx, __u32 off, __u32 len, const __u8 *key, __u32 nonce0, \
+			   __u64 counter, const __u8 *aad, __u32 aad_len)                 \
+{                                                                                         \
+	struct xwg_aead_job job = {.off = off, .len = len, .key = key, .seal = 1,         \
+				   .aad = aad, .aad_len = aad_len,                        \
+				   .nonce = {nonce0, (__u32)counter, (__u32)(counter >> 32)}}; \
+	return xwg_aead_run_##NAME(ctx, &job);                                            \
+}                                                                                         \
+static __always_inline __attribute__((unused)) int                                        \
+xwg_aead_open_##NAME##_aad(CTX_T *ctx, __u32 off, __u32 len, const __u8 *key, __u32 nonce0, \
+			   __u64 counter, const __u8 *aad, __u32 aad_len)                 \
+{                                                                                         \
+	struct xwg_aead_job job = {.off = off, .len = len, .key = key, .seal = 0,         \
+				   .aad = aad, .aad_len = aad_len,                        \
+				   .nonce = {nonce0, (__u32)counter, (__u32)(counter >> 32)}}; \
+	return xwg_aead_run_##NAME(ctx, &job);                                            \
+}
+
+XWG_AEAD_DEFINE(xdp, struct xdp_md, XWG_AEAD_SLOT_XDP)
+XWG_AEAD_DEFINE(skb, struct __sk_buff, XWG_AEAD_SLOT_SKB)
+
+#endif /* __BPF__ */
 #endif /* XWG_BPF_LIB_AEAD_H */

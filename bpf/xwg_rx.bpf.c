@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * xwg_rx — XDP on each underlay interface: the receive half of the data plane.
+ *
+ * Frames that are not UDP to our listen port leave untouched (XDP_PASS) after a few
+ * instructions. Handshake messages (types 1-3) with their exact lengths go on to the
+ * daemon's UDP socket. Transport data (type 4) is authenticated, decrypted in place,
+ * checked against the replay window and the peer's allowed IPs, stripped of its outer
+ * headers and redirected into the tunnel device; everything else is dropped and counted
+ * under its reason (include/xwg/drop_reasons.h). Timers and roaming are reported to the
+ * daemon through per-peer timestamps and the events ring.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xwg/wire.h"
+#include "bpf/lib/map_defs.h"
+#include "bpf/lib/parse.h"
+#include "bpf/lib/endpoint.h"
+#include "bpf/lib/replay.h"
+#include "bpf/lib/aead.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+static __always_inline void emit_event(__u32 type, __u32 peer_id, __u32 local_index,
+				       const struct xwg_endpoint *ep)
+{
+	struct xwg_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev)
+		return;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->peer_id = peer_id;
+	ev->local_index = local_index;
+	if (ep)
+		ev->endpoint = *ep;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* Is @src (the decrypted packet's source) inside the allowed IPs of @peer_id? */
+static __always_inline int inner_source_allowed(void *inner, void *data_end, __u32 peer_id,
+						__u32 *inner_len, __u16 *proto, __u32 plain_len)
+{
+	struct iphdr *ip = inner;
+	__u32 *owner;
+
+	if ((void *)inner + 1 > data_end)
+		return -XWG_DROP_INNER_NOT_IP;
+	if (ip->version == 4) {
+		struct xwg_lpm4_key key = {.prefixlen = 32};
+		__u32 len;
+
+		if (plain_len < sizeof(*ip) || (void *)(ip + 1) > data_end)
+			return -XWG_DROP_INNER_LENGTH;
+		len = bpf_ntohs(ip->tot_len);
+		if (len < sizeof(*ip) || len > plain_len)
+			return -XWG_DROP_INNER_LENGTH;
+		__builtin_memcpy(key.addr, &ip->saddr, 4);
+		owner = bpf_map_lookup_elem(&allowed_ips4, &key);
+		*inner_len = len;
+		*proto = bpf_htons(ETH_P_IP);
+	} else if (ip->version == 6) {
+		struct ipv6hdr *ip6 = inner;
+		struct xwg_lpm6_key key = {.prefixlen = 128};
+		__u32 len;
+
+		if (plain_len < sizeof(*ip6) || (void *)(ip6 + 1) > data_end)
+			return -XWG_DROP_INNER_LENGTH;
+		len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+		if (len > plain_len)
+			return -XWG_DROP_INNER_LENGTH;
+		__builtin_memcpy(key.addr, &ip6->saddr, 16);
+		owner = bpf_map_lookup_elem(&allowed_ips6, &key);
+		*inner_len = len;
+		*proto = bpf_htons(ETH_P_IPV6);
+	} else {
+		return -XWG_DROP_INNER_NOT_IP;
+	}
+	if (!owner || *owner != peer_id)
+		return -XWG_DROP_INNER_SRC_NOT_ALLOWED;
+	return 0;
+}
+
+/* Account an authenticated packet to its peer; roam when its source moved. */
+static __always_inline void peer_received(struct xwg_keypair *kp, const struct xwg_outer *outer,
+					  __u32 ifindex, __u32 msg_len, __u64 now, int is_data)
+{
+	struct xwg_peer_stats *st = xwg_peer_stats_get(kp->peer_id);
+	__u32 peer_id = kp->peer_id;
+	struct xwg_peer *peer;
+
+	if (st) {
+		st->rx_bytes += msg_len;
+		st->rx_packets++;
+		st->last_rx_ns = now;
+		if (is_data)
+			st->last_rx_data_ns = now;
+	}
+	peer = bpf_map_lookup_elem(&peers, &peer_id);
+	if (peer && !xwg_endpoint_matches(&peer->endpoint, outer)) {
+		struct xwg_endpoint ep = {};
+
+		xwg_endpoint_from_outer(&ep, outer, ifindex);
+		peer->endpoint = ep;
+		emit_event(XWG_EVENT_ENDPOINT_CHANGED, peer_id, 0, &ep);
+	}
+}
+
+static __always_inline int rx_data(struct xdp_md *ctx, struct xwg_config *cfg, __u32 msg_off,
+				   __u32 msg_len, const struct xwg_outer *outer)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xwg_msg_data *hdr = data + msg_off;
+	__u32 plain_off = msg_off + sizeof(*hdr);
+	__u32 plain_len, inner_len = 0, index;
+	struct xwg_keypair *kp;
+	__u16 proto = 0;
+	__u64 counter, now;
+	int fresh, first_use = 0, err;
+	struct ethhdr *eth;
+	long frame_len;
+
+	if (msg_len < XWG_MSG_DATA_MIN_LEN)
+		return xwg_drop(XWG_DROP_BAD_LENGTH, XDP_DROP);
+	if ((void *)(hdr + 1) > data_end)
+		return xwg_drop(XWG_DROP_BAD_LENGTH, XDP_DROP);
+	index = hdr->key_idx;
+	counter = hdr->counter;
+	plain_len = msg_len - XWG_MSG_DATA_MIN_LEN;
+
+	kp = bpf_map_lookup_elem(&keypairs, &index);
+	if (!kp)
+		return xwg_drop(XWG_DROP_UNKNOWN_INDEX, XDP_DROP);
+	now = bpf_ktime_get_boot_ns();
+	if (now - kp->birth_ns >= cfg->reject_after_time_ns)
+		return xwg_drop(XWG_DROP_KEYPAIR_EXPIRED, XDP_DROP);
+	if (counter >= cfg->reject_after_messages)
+		return xwg_drop(XWG_DROP_COUNTER_LIMIT, XDP_DROP);
+	if (!xwg_replay_check(&kp->replay, counter))
+		return xwg_drop(XWG_DROP_REPLAYED, XDP_DROP);
+
+	if (xwg_aead_open_xdp(ctx, plain_off, plain_len, kp->recv_key, counter))
+		return xwg_drop(XWG_DROP_AUTH_FAILED, XDP_DROP);
+
+	bpf_spin_lock(&kp->lock);
+	fresh = xwg_replay_commit(&kp->replay, counter);
+	if (fresh && !(kp->flags & XWG_KEYPAIR_CONFIRMED)) {
+		kp->flags |= XWG_KEYPAIR_CONFIRMED;
+		first_use = 1;
+	}
+	bpf_spin_unlock(&kp->lock);
+	if (!fresh)
+		return xwg_drop(XWG_DROP_REPLAYED, XDP_DROP);
+	if (first_use)
+		emit_event(XWG_EVENT_KEYPAIR_CONFIRMED, kp->peer_id, index, NULL);
+
+	if (plain_len == 0) {
+		peer_received(kp, outer, ctx->ingress_ifindex, msg_len, now, 0);
+		return xwg_drop(XWG_DROP_KEEPALIVE, XDP_DROP);
+	}
+
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (plain_off > 128) /* bounds the offset for the verifier: headers end by then */
+		return xwg_drop(XWG_DROP_BAD_LENGTH, XDP_DROP);
+	err = inner_source_allowed(data + plain_off, data_end, kp->peer_id, &inner_len, &proto,
+				   plain_len);
+	if (err)
+		return xwg_drop(-err, XDP_DROP);
+	/* Counted only now: an unauthorised inner packet must not look like traffic. */
+	peer_received(kp, outer, ctx->ingress_ifindex, msg_len, now, 1);
+
+	/* Strip outer headers and padding+tag; keep room for a fresh Ethernet header. */
+	if (bpf_xdp_adjust_head(ctx, (int)(plain_off - sizeof(struct ethhdr))))
+		return xwg_drop(XWG_DROP_RX_REDIRECT_FAILED, XDP_DROP);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	frame_len = data_end - data;
+	asm volatile("" : "+r"(frame_len)); /* keep the pointer difference 64-bit */
+	if (bpf_xdp_adjust_tail(ctx, (int)(sizeof(struct ethhdr) + inner_len) - (int)frame_len))
+		return xwg_drop(XWG_DROP_RX_REDIRECT_FAILED, XDP_DROP);
+
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return xwg_drop(XWG_DROP_RX_REDIRECT_FAILED, XDP_DROP);
+	__builtin_memcpy(eth->h_dest, cfg->tunnel_mac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, cfg->hidden_mac, ETH_ALEN);
+	eth->h_proto = proto;
+	return bpf_redirect(cfg->tunnel_ifindex, 0);
+}
+
+SEC("xdp")
+int xwg_rx(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xwg_outer outer = {};
+	struct xwg_config *cfg;
+	struct udphdr *udp;
+	__u32 msg_off, msg_len, type;
+	__u16 family = 0;
+	void *msg;
+
+	udp = xwg_parse_udp(data, data_end, &family);
+	if (!udp)
+		return XDP_PASS;
+	cfg = xwg_config_get();
+	if (!cfg || udp->dest != bpf_htons(cfg->listen_port) || !cfg->listen_port)
+		return XDP_PASS;
+
+	msg = udp + 1;
+	msg_len = bpf_ntohs(udp->len);
+	if (msg_len < sizeof(*udp) + sizeof(struct xwg_msg_header))
+		return xwg_drop(XWG_DROP_BAD_LENGTH, XDP_DROP);
+	msg_len -= sizeof(*udp);
+	if (msg + msg_len > data_end || msg + sizeof(__u32) > data_end)
+		return xwg_drop(XWG_DROP_BAD_LENGTH, XDP_DROP);
+	type = *(__u32 *)msg;
+
+	switch (type) {
+	case XWG_MSG_HEADER(XWG_MSG_DATA):
+		break;
+	case XWG_MSG_HEADER(XWG_MSG_HANDSHAKE_INITIATION):
+		return msg_len == XWG_MSG_INITIATION_LEN ? XDP_PASS :
+			xwg_drop(XWG_DROP_BAD_LENGTH, XDP_DROP);
+	case XWG_MSG_HEADER(XWG_MSG_HANDSHAKE_RESPONSE):
+		return msg_len == XWG_MSG_RESPONSE_LEN ? XDP_PASS :
+			xwg_drop(XWG_DROP_BAD_LENGTH, XDP_DROP);
+	case XWG_MSG_HEADER(XWG_MSG_HANDSHAKE_COOKIE):
+		return msg_len == XWG_MSG_COOKIE_LEN ? XDP_PASS :
+			xwg_drop(XWG_DROP_BAD_LENGTH, XDP_DROP);
+	default:
+		return xwg_drop(XWG_DROP_BAD_TYPE, XDP_DROP);
+	}
+
+	xwg_outer_read(udp, family, &outer);
+	/* Ethernet + IPv4 (no options) or IPv6 (no extensions) + UDP: a constant per family. */
+	msg_off = sizeof(struct ethhdr) + sizeof(*udp) +
+		  (family == 2 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr));
+	return rx_data(ctx, cfg, msg_off, msg_len, &outer);
+}

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * xwg_tx — TC ingress (clsact) on the hidden end of the tunnel device: the transmit half
+ * of the data plane.
+ *
+ * The visible end has TSO/GSO/SG/tx-checksum off, so every packet that reaches us is a
+ * finished, MTU-sized IPv4 or IPv6 packet behind an Ethernet header. We look up the peer
+ * by destination (allowed IPs), take the next counter of its current keypair from the
+ * shared atomic, pad the packet to 16 bytes, encrypt it in place, push outer IP, UDP and
+ * the type-4 header, and send it out of the underlay with bpf_redirect_neigh(). Without a
+ * usable keypair the packet is copied to the daemon (events ring) and dropped as
+ * "staged"; the daemon sends it once the handshake is done.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/in.h>
+#include <linux/udp.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "xwg/wire.h"
+#include "bpf/lib/map_defs.h"
+#include "bpf/lib/csum.h"
+#include "bpf/lib/aead.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define OUTER_TTL 64
+
+/* Tell the daemon, at most once per rekey_timeout per peer. */
+static __always_inline void want_handshake(struct xwg_peer *peer, __u32 peer_id, __u32 type,
+					   __u32 local_index, const struct xwg_config *cfg,
+					   __u64 now)
+{
+	struct xwg_event *ev;
+
+	if (peer->handshake_wanted_ns && now - peer->handshake_wanted_ns < cfg->rekey_timeout_ns)
+		return;
+	peer->handshake_wanted_ns = now;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev)
+		return;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->peer_id = peer_id;
+	ev->local_index = local_index;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* Copy the inner packet to the daemon; it sends it once a session exists. */
+static __always_inline int stage(struct __sk_buff *skb, __u32 peer_id, __u32 inner_len)
+{
+	struct xwg_staged_packet *sp;
+
+	if (inner_len > XWG_STAGED_MAX_LEN || inner_len == 0)
+		return xwg_drop(XWG_DROP_STAGE_FULL, TC_ACT_SHOT);
+	sp = bpf_ringbuf_reserve(&events, sizeof(*sp), 0);
+	if (!sp)
+		return xwg_drop(XWG_DROP_STAGE_FULL, TC_ACT_SHOT);
+	sp->event.type = XWG_EVENT_STAGED_PACKET;
+	sp->event.peer_id = peer_id;
+	sp->event.local_index = 0;
+	sp->event.len = inner_len;
+	if (bpf_skb_load_bytes(skb, sizeof(struct ethhdr), sp->data, inner_len)) {
+		bpf_ringbuf_discard(sp, 0);
+		return xwg_drop(XWG_DROP_STAGE_FULL, TC_ACT_SHOT);
+	}
+	bpf_ringbuf_submit(sp, 0);
+	return xwg_drop(XWG_DROP_STAGED, TC_ACT_SHOT);
+}
+
+/* Zero @len (< 16) bytes at @off: the padding after the inner packet. */
+static __always_inline int zero_padding(struct __sk_buff *skb, __u32 off, __u32 len)
+{
+	static const __u8 zeroes[XWG_MESSAGE_PADDING_MULTIPLE];
+
+	if (len == 0)
+		return 0;
+	if (len >= sizeof(zeroes))
+		return -1;
+	return bpf_skb_store_bytes(skb, off, zeroes, len, 0);
+}
+
+/* The underlay to reach @ep: the one it was learned on, else the routing table's. */
+static __always_inline __u32 underlay_ifindex(struct __sk_buff *skb, const struct xwg_endpoint *ep)
+{
+	struct bpf_fib_lookup fib = {};
+
+	if (ep->ifindex)
+		return ep->ifindex;
+	fib.family = ep->family;
+	fib.ifindex = skb->ingress_ifindex;
+	if (ep->family == AF_INET) {
+		fib.ipv4_src = ep->src.v4;
+		fib.ipv4_dst = ep->addr.v4;
+	} else {
+		__builtin_memcpy(fib.ipv6_src, ep->src.v6, 16);
+		__builtin_memcpy(fib.ipv6_dst, ep->addr.v6, 16);
+	}
+	switch (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT)) {
+	case BPF_FIB_LKUP_RET_SUCCESS:
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		return fib.ifindex;
+	default:
+		return 0;
+	}
+}
+
+/* Peer id owning the destination of the inner packet, or -1; sets *inner_len. */
+static __always_inline int route_inner(struct __sk_buff *skb, __u32 *inner_len)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct iphdr *ip = data + sizeof(struct ethhdr);
+	__u32 *peer_id;
+
+	if ((void *)(ip + 1) > data_end)
+		return -XWG_DROP_TX_NOT_IP;
+	if (ip->version == 4 && skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct xwg_lpm4_key key = {.prefixlen = 32};
+
+		*inner_len = bpf_ntohs(ip->tot_len);
+		__builtin_memcpy(key.addr, &ip->daddr, 4);
+		peer_id = bpf_map_lookup_elem(&allowed_ips4, &key);
+	} else if (ip->version == 6 && skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = (void *)ip;
+		struct xwg_lpm6_key key = {.prefixlen = 128};
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -XWG_DROP_TX_NOT_IP;
+		*inner_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+		__builtin_memcpy(key.addr, &ip6->daddr, 16);
+		peer_id = bpf_map_lookup_elem(&allowed_ips6, &key);
+	} else {
+		return -XWG_DROP_TX_NOT_IP;
+	}
+	if (*inner_len > skb->len - sizeof(struct ethhdr))
+		return -XWG_DROP_TX_NOT_IP;
+	if (!peer_id)
+		return -XWG_DROP_NO_PEER;
+	return *peer_id;
+}
+
+/* Write outer IP + UDP + type-4 header in front of the ciphertext at @l3. */
+static __always_inline int write_outer(struct __sk_buff *skb, const struct xwg_endpoint *ep,
+				       const struct xwg_keypair *kp, __u64 counter,
+				       __u32 outer_l3_len, __u32 msg_len, __u16 listen_port)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	struct udphdr *udp;
+	struct xwg_msg_data *hdr;
+	__u32 udp_len = sizeof(*udp) + msg_len;
+
+	if (ep->family == AF_INET) {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		if ((void *)(ip + 1) > data_end)
+			return -1;
+		eth->h_proto = bpf_htons(ETH_P_IP);
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tos = 0;
+		ip->tot_len = bpf_htons(sizeof(*ip) + udp_len);
+		ip->id = 0;
+		ip->frag_off = bpf_htons(0x4000); /* DF */
+		ip->ttl = OUTER_TTL;
+		ip->protocol = IPPROTO_UDP;
+		ip->check = 0;
+		ip->saddr = ep->src.v4;
+		ip->daddr = ep->addr.v4;
+		ip->check = xwg_csum_ipv4_header(ip);
+		udp = (void *)(ip + 1);
+	} else {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		if ((void *)(ip6 + 1) > data_end)
+			return -1;
+		eth->h_proto = bpf_htons(ETH_P_IPV6);
+		*(__be32 *)ip6 = bpf_htonl(0x60000000);
+		ip6->payload_len = bpf_htons(udp_len);
+		ip6->nexthdr = IPPROTO_UDP;
+		ip6->hop_limit = OUTER_TTL;
+		__builtin_memcpy(&ip6->saddr, ep->src.v6, 16);
+		__builtin_memcpy(&ip6->daddr, ep->addr.v6, 16);
+		udp = (void *)(ip6 + 1);
+	}
+	hdr = (void *)(udp + 1);
+	if ((void *)(hdr + 1) > data_end)
+		return -1;
+	udp->source = bpf_htons(listen_port);
+	udp->dest = ep->port;
+	udp->len = bpf_htons(udp_len);
+	udp->check = 0;
+	hdr->header.type = XWG_MSG_HEADER(XWG_MSG_DATA);
+	hdr->key_idx = kp->remote_index;
+	hdr->counter = counter;
+	(void)outer_l3_len;
+	return 0;
+}
+
+SEC("tc")
+int xwg_tx(struct __sk_buff *skb)
+{
+	struct xwg_config *cfg = xwg_config_get();
+	__u32 inner_len = 0, padded, outer_l3_len, msg_len, slot, ifindex, local_index;
+	struct xwg_endpoint ep;
+	struct xwg_peer *peer;
+	struct xwg_keypair *kp;
+	__u64 *send_counter, counter, now, age;
+	struct xwg_peer_stats *st;
+	int peer_id, grow;
+	__u64 flags;
+
+	if (!cfg)
+		return TC_ACT_SHOT;
+	if (bpf_skb_pull_data(skb, skb->len))
+		return xwg_drop(XWG_DROP_FRAME_TOO_BIG, TC_ACT_SHOT);
+	peer_id = route_inner(skb, &inner_len);
+	if (peer_id < 0)
+		return xwg_drop(-peer_id, TC_ACT_SHOT);
+	peer = bpf_map_lookup_elem(&peers, &peer_id);
+	if (!peer || !peer->active)
+		return xwg_drop(XWG_DROP_NO_PEER, TC_ACT_SHOT);
+
+	now = bpf_ktime_get_boot_ns();
+	local_index = peer->current_index;
+	kp = local_index ? bpf_map_lookup_elem(&keypairs, &local_index) : NULL;
+	age = kp ? now - kp->birth_ns : 0;
+	if (!kp || age >= cfg->reject_after_time_ns) {
+		want_handshake(peer, peer_id, XWG_EVENT_HANDSHAKE_NEEDED, 0, cfg, now);
+		return stage(skb, peer_id, inner_len);
+	}
+	ep = peer->endpoint;
+	if (ep.family != AF_INET && ep.family != AF_INET6)
+		return xwg_drop(XWG_DROP_NO_ENDPOINT, TC_ACT_SHOT);
+
+	slot = kp->counter_slot;
+	send_counter = bpf_map_lookup_elem(&send_counters, &slot);
+	if (!send_counter)
+		return xwg_drop(XWG_DROP_KEYPAIR_EXHAUSTED, TC_ACT_SHOT);
+	counter = __sync_fetch_and_add(send_counter, 1);
+	if (counter >= cfg->reject_after_messages) {
+		want_handshake(peer, peer_id, XWG_EVENT_HANDSHAKE_NEEDED, local_index, cfg, now);
+		return stage(skb, peer_id, inner_len);
+	}
+	if ((kp->flags & XWG_KEYPAIR_INITIATOR) &&
+	    (counter >= cfg->rekey_after_messages || age >= cfg->rekey_after_time_ns))
+		want_handshake(peer, peer_id, XWG_EVENT_REKEY_NEEDED, local_index, cfg, now);
+
+	/* Pad to 16 (but not beyond the MTU), then room for the tag at the end ... */
+	padded = (inner_len + XWG_MESSAGE_PADDING_MULTIPLE - 1) & ~(XWG_MESSAGE_PADDING_MULTIPLE - 1);
+	if (padded > cfg->mtu && inner_len <= cfg->mtu)
+		padded = cfg->mtu;
+	if (padded > XWG_MAX_PLAINTEXT)
+		return xwg_drop(XWG_DROP_FRAME_TOO_BIG, TC_ACT_SHOT);
+	if (bpf_skb_change_tail(skb, sizeof(struct ethhdr) + padded + XWG_AEAD_TAG_LEN, 0))
+		return xwg_drop(XWG_DROP_HEADROOM, TC_ACT_SHOT);
+	if (padded > inner_len && zero_padding(skb, sizeof(struct ethhdr) + inner_len,
+					       padded - inner_len))
+		return xwg_drop(XWG_DROP_HEADROOM, TC_ACT_SHOT);
+
+	/* ... and for outer IP, UDP and the type-4 header at the front. */
+	outer_l3_len = ep.family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	grow = outer_l3_len + sizeof(struct udphdr) + sizeof(struct xwg_msg_data);
+	flags = BPF_F_ADJ_ROOM_ENCAP_L4_UDP | (ep.family == AF_INET ?
+		BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 : BPF_F_ADJ_ROOM_ENCAP_L3_IPV6);
+	if (bpf_skb_adjust_room(skb, grow, BPF_ADJ_ROOM_MAC, flags))
+		return xwg_drop(XWG_DROP_HEADROOM, TC_ACT_SHOT);
+
+	msg_len = sizeof(struct xwg_msg_data) + padded + XWG_AEAD_TAG_LEN;
+	if (xwg_aead_seal_skb(skb, sizeof(struct ethhdr) + grow, padded, kp->send_key, counter))
+		return xwg_drop(XWG_DROP_FRAME_TOO_BIG, TC_ACT_SHOT);
+	if (write_outer(skb, &ep, kp, counter, outer_l3_len, msg_len, cfg->listen_port))
+		return xwg_drop(XWG_DROP_HEADROOM, TC_ACT_SHOT);
+	if (xwg_udp_csum_fill(skb, ep.family, sizeof(struct ethhdr), outer_l3_len,
+			      sizeof(struct udphdr) + msg_len))
+		return xwg_drop(XWG_DROP_FRAME_TOO_BIG, TC_ACT_SHOT);
+
+	st = xwg_peer_stats_get(peer_id);
+	if (st) {
+		st->tx_bytes += msg_len;
+		st->tx_packets++;
+		st->last_tx_ns = now;
+	}
+	ifindex = underlay_ifindex(skb, &ep);
+	if (!ifindex)
+		return xwg_drop(XWG_DROP_NO_ROUTE, TC_ACT_SHOT);
+	return bpf_redirect_neigh(ifindex, NULL, 0, 0);
+}

@@ -1,0 +1,127 @@
+// dataplane_lab.h — a loaded data plane (the real xwg_rx/xwg_tx objects, no devices)
+// with one configured peer, for BPF_PROG_TEST_RUN tests and benchmarks.
+#pragma once
+
+#include "bpf_run.h"
+#include "dataplane.h"
+#include "packet.h"
+
+#include <linux/pkt_cls.h>
+#include <time.h>
+
+namespace xwgtest {
+
+inline uint64_t boottime_ns()
+{
+	timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return uint64_t(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
+}
+
+struct DataplaneLab {
+	static constexpr uint16_t kPort = 51820;
+	static constexpr uint16_t kPeerPort = 51821;
+	static constexpr uint32_t kPeer = 3;
+	static constexpr uint32_t kOtherPeer = 4;
+	static constexpr uint32_t kIndex = 0x11223344;   // our receiver index
+	static constexpr uint32_t kRemoteIndex = 0x55667788;
+	static constexpr uint32_t kSlot = 7;
+	static constexpr uint32_t kTunnelIfindex = 1;
+	const Mac tunnel_mac{0x02, 0x77, 0x67, 0, 0, 1};
+	const Mac hidden_mac{0x02, 0x77, 0x67, 0, 0, 2};
+
+	xwg::Dataplane dp{xwg::DataplaneOptions{}};
+	Key recv_key{}, send_key{};
+	Addr local4 = addr("198.51.100.1"), peer4 = addr("198.51.100.2");
+	Addr local6 = addr("2001:db8:ff::1"), peer6 = addr("2001:db8:ff::2");
+	// The peer's overlay addresses (its allowed IPs) and ours.
+	Addr peer_in4 = addr("192.0.2.2"), our_in4 = addr("192.0.2.1");
+	Addr peer_in6 = addr("2001:db8:1::2"), our_in6 = addr("2001:db8:1::1");
+	Addr other_in4 = addr("203.0.113.9");
+
+	DataplaneLab()
+	{
+		randombytes_buf(recv_key.data(), recv_key.size());
+		randombytes_buf(send_key.data(), send_key.size());
+		xwg_config cfg{};
+		cfg.listen_port = kPort;
+		cfg.mtu = 1420;
+		cfg.tunnel_ifindex = kTunnelIfindex;
+		std::memcpy(cfg.tunnel_mac, tunnel_mac.data(), 6);
+		std::memcpy(cfg.hidden_mac, hidden_mac.data(), 6);
+		cfg.rekey_after_messages = XWG_REKEY_AFTER_MESSAGES;
+		cfg.reject_after_messages = XWG_REJECT_AFTER_MESSAGES;
+		cfg.rekey_after_time_ns = XWG_REKEY_AFTER_TIME * 1000000000ull;
+		cfg.reject_after_time_ns = XWG_REJECT_AFTER_TIME * 1000000000ull;
+		cfg.rekey_timeout_ns = XWG_REKEY_TIMEOUT * 1000000000ull;
+		require(dp.set_config(cfg), "config");
+		set_endpoint(peer4, local4);
+		allow(addr("192.0.2.0"), 24, kPeer);
+		allow(addr("2001:db8:1::"), 48, kPeer);
+		allow(addr("203.0.113.0"), 24, kOtherPeer);
+		xwg_peer other{};
+		other.active = 1;
+		require(dp.set_peer(kOtherPeer, other), "other peer");
+		install_keypair(boottime_ns());
+	}
+
+	static void require(bool ok, const char *what)
+	{
+		if (!ok)
+			throw std::runtime_error(std::string("lab set-up: ") + what + ": " +
+						 std::strerror(errno));
+	}
+
+	void allow(const Addr &a, uint8_t plen, uint32_t peer)
+	{
+		require(dp.set_allowed_ip(a.bytes.data(), a.len(), plen, peer), "allowed ip");
+	}
+
+	void set_endpoint(const Addr &remote, const Addr &local, uint32_t ifindex = 9)
+	{
+		xwg_peer p{};
+		p.active = 1;
+		p.current_index = current_index;
+		p.endpoint.family = remote.family;
+		p.endpoint.port = htons(kPeerPort);
+		p.endpoint.ifindex = ifindex;
+		std::memcpy(p.endpoint.addr.v6, remote.bytes.data(), 16);
+		std::memcpy(p.endpoint.src.v6, local.bytes.data(), 16);
+		require(dp.set_peer(kPeer, p), "peer");
+	}
+
+	void install_keypair(uint64_t birth_ns, uint32_t flags = XWG_KEYPAIR_INITIATOR)
+	{
+		xwg_keypair kp{};
+		std::memcpy(kp.recv_key, recv_key.data(), 32);
+		std::memcpy(kp.send_key, send_key.data(), 32);
+		kp.peer_id = kPeer;
+		kp.remote_index = kRemoteIndex;
+		kp.counter_slot = kSlot;
+		kp.flags = flags;
+		kp.birth_ns = birth_ns;
+		require(dp.set_keypair(kIndex, kp), "keypair");
+		current_index = kIndex;
+		auto p = dp.peer(kPeer);
+		require(p.has_value(), "peer lookup");
+		p->current_index = kIndex;
+		require(dp.set_peer(kPeer, *p), "peer");
+	}
+
+	// A frame from the peer's endpoint @from carrying a type-4 message around @inner.
+	Bytes data_frame(const Addr &from, const Addr &to, uint64_t counter, const Bytes &inner,
+			 uint16_t sport = kPeerPort)
+	{
+		return udp_frame(from, sport, to, kPort,
+				 data_message(kIndex, counter, recv_key, inner));
+	}
+
+	RunResult rx(const Bytes &frame) { return run_prog(dp.rx_prog_fd(), frame); }
+	RunResult tx(const Bytes &frame) { return run_prog(dp.tx_prog_fd(), frame); }
+
+	uint64_t drop_count(xwg_drop_reason r) const { return dp.drops()[r]; }
+
+	uint32_t current_index = 0;
+};
+
+} // namespace xwgtest
