@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# kernel_matrix.sh BUILD_DIR — every shipped BPF object through Debian's 6.1 and 6.12
+# kernels under qemu (scripts/kernels.sh): each must load, and the smoke test
+# (tests/kernel_smoke.cpp) must pass inside each guest. Prints the verifier's
+# instruction counts per kernel. Fails loudly when qemu or the kernels cannot be had.
+set -euo pipefail
+build=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+objs=("$build"/bpf/*.bpf.o)
+[ -e "${objs[0]}" ] || { echo "kernel_matrix: no BPF objects in $build/bpf" >&2; exit 1; }
+[ -x "$build/tests/kernel_smoke" ] || { echo "kernel_matrix: no $build/tests/kernel_smoke" >&2; exit 1; }
+command -v qemu-system-x86_64 >/dev/null || { echo "kernel_matrix: qemu-system-x86 is missing (scripts/deps.sh installs it)" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+out=$work/log
+# kernels.sh pins each object under its name, which must not contain the ".bpf" dot.
+names=()
+for o in "${objs[@]}"; do
+	n=$(basename "$o" .bpf.o)
+	cp "$o" "$work/$n.o"
+	names+=("$work/$n.o")
+done
+rc=0
+bash "$here/../scripts/kernels.sh" -v -t 600 -f "$build/tests/kernel_smoke" -c ./kernel_smoke \
+	"${names[@]}" >"$out" 2>&1 || rc=$?
+# The per-kernel verdicts, the instruction counts, then the whole log on failure.
+grep -E '^kernel |^kernels:|verified insns|^ *(ok|FAIL):|guest uname' "$out" || true
+[ $rc -eq 0 ] || { echo "---- full log"; cat "$out"; }
+grep -q '^kernels: [1-9][0-9]* passed, 0 failed' "$out" || rc=1
+exit $rc
