@@ -86,15 +86,20 @@ static __always_inline int zero_padding(struct __sk_buff *skb, __u32 off, __u32 
 	return bpf_skb_store_bytes(skb, off, zeroes, len, 0);
 }
 
-/* The underlay to reach @ep: the one it was learned on, else the routing table's. */
-static __always_inline __u32 underlay_ifindex(struct __sk_buff *skb, const struct xwg_endpoint *ep)
+/* The underlay to reach @ep: the one it was learned on or the daemon chose, else the
+ * first underlay when a route through it exists. (A FIB lookup needs an input device
+ * with forwarding on, so the underlay stands in for one.) */
+static __always_inline __u32 underlay_ifindex(struct __sk_buff *skb, const struct xwg_endpoint *ep,
+					      const struct xwg_config *cfg)
 {
 	struct bpf_fib_lookup fib = {};
 
 	if (ep->ifindex)
 		return ep->ifindex;
+	if (!cfg->underlay_ifindex[0])
+		return 0;
 	fib.family = ep->family;
-	fib.ifindex = skb->ingress_ifindex;
+	fib.ifindex = cfg->underlay_ifindex[0];
 	if (ep->family == AF_INET) {
 		fib.ipv4_src = ep->src.v4;
 		fib.ipv4_dst = ep->addr.v4;
@@ -105,6 +110,7 @@ static __always_inline __u32 underlay_ifindex(struct __sk_buff *skb, const struc
 	switch (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT)) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
+	case BPF_FIB_LKUP_RET_FWD_DISABLED: /* forwarding is off: trust the underlay */
 		return fib.ifindex;
 	default:
 		return 0;
@@ -289,7 +295,7 @@ int xwg_tx(struct __sk_buff *skb)
 		st->tx_packets++;
 		st->last_tx_ns = now;
 	}
-	ifindex = underlay_ifindex(skb, &ep);
+	ifindex = underlay_ifindex(skb, &ep, cfg);
 	if (!ifindex)
 		return xwg_drop(XWG_DROP_NO_ROUTE, TC_ACT_SHOT);
 	return bpf_redirect_neigh(ifindex, NULL, 0, 0);

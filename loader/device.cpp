@@ -324,10 +324,11 @@ void Device::write_endpoint(Peer &peer)
 	const Endpoint &e = *peer.endpoint;
 	ep.family = static_cast<__u16>(e.addr.family);
 	ep.port = htons(e.port);
-	ep.ifindex = 0;
 	std::memcpy(ep.addr.v6, e.addr.bytes.data(), e.addr.family == ip_family_v4 ? 4 : 16);
-	if (auto src = source_address_for(e))
-		std::memcpy(ep.src.v6, src->bytes.data(), e.addr.family == ip_family_v4 ? 4 : 16);
+	if (auto route = source_route_for(e)) {
+		std::memcpy(ep.src.v6, route->src.bytes.data(), e.addr.family == ip_family_v4 ? 4 : 16);
+		ep.ifindex = route->ifindex;
+	}
 	value->endpoint = ep;
 	dp_.set_peer(peer.id, *value);
 }

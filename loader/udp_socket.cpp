@@ -2,6 +2,8 @@
 #include "loader/udp_socket.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -169,7 +171,31 @@ std::optional<UdpSockets::Datagram> UdpSockets::receive(int fd)
 	return d;
 }
 
-std::optional<IpAddr> source_address_for(const Endpoint &to)
+namespace {
+
+// The interface that holds @addr locally, 0 when none does.
+unsigned interface_with_address(const IpAddr &addr)
+{
+	ifaddrs *list = nullptr;
+	unsigned found = 0;
+	if (getifaddrs(&list) != 0)
+		return 0;
+	for (ifaddrs *i = list; i && !found; i = i->ifa_next) {
+		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		sockaddr_storage ss{};
+		std::memcpy(&ss, i->ifa_addr, i->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in)
+										  : sizeof(sockaddr_in6));
+		if (from_sockaddr(ss).addr == addr)
+			found = if_nametoindex(i->ifa_name);
+	}
+	freeifaddrs(list);
+	return found;
+}
+
+} // namespace
+
+std::optional<SourceRoute> source_route_for(const Endpoint &to)
 {
 	int family = to.addr.family == ip_family_v4 ? AF_INET : AF_INET6;
 	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -177,11 +203,15 @@ std::optional<IpAddr> source_address_for(const Endpoint &to)
 		return std::nullopt;
 	sockaddr_storage ss;
 	socklen_t len = to_sockaddr(to, ss);
-	std::optional<IpAddr> out;
+	std::optional<SourceRoute> out;
 	if (connect(fd, reinterpret_cast<sockaddr *>(&ss), len) == 0) {
 		len = sizeof(ss);
-		if (getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len) == 0)
-			out = from_sockaddr(ss).addr;
+		if (getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len) == 0) {
+			SourceRoute r;
+			r.src = from_sockaddr(ss).addr;
+			r.ifindex = interface_with_address(r.src);
+			out = r;
+		}
 	}
 	close(fd);
 	return out;

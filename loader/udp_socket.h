@@ -45,8 +45,13 @@ private:
 	std::uint16_t port_ = 0;
 };
 
-// The local address the kernel would send from to reach `to` (for the data plane's
-// endpoint.src); nullopt when there is no route.
-std::optional<IpAddr> source_address_for(const Endpoint &to);
+// How the kernel would reach `to`: the local address it sends from and the interface
+// that owns that address (for the data plane's endpoint.src and endpoint.ifindex);
+// nullopt when there is no route. ifindex is 0 when no interface holds the address.
+struct SourceRoute {
+	IpAddr src;
+	unsigned ifindex = 0;
+};
+std::optional<SourceRoute> source_route_for(const Endpoint &to);
 
 } // namespace xwg
