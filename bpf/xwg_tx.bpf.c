@@ -56,9 +56,11 @@ static __always_inline void want_handshake(struct xwg_peer *peer, __u32 peer_id,
 static __always_inline int stage(struct __sk_buff *skb, __u32 peer_id, __u32 inner_len)
 {
 	struct xwg_staged_packet *sp;
+	__u64 len;
 
 	if (inner_len > XWG_STAGED_MAX_LEN || inner_len == 0)
 		return xwg_drop(XWG_DROP_STAGE_FULL, TC_ACT_SHOT);
+
 	sp = bpf_ringbuf_reserve(&events, sizeof(*sp), 0);
 	if (!sp)
 		return xwg_drop(XWG_DROP_STAGE_FULL, TC_ACT_SHOT);
@@ -66,7 +68,16 @@ static __always_inline int stage(struct __sk_buff *skb, __u32 peer_id, __u32 inn
 	sp->event.peer_id = peer_id;
 	sp->event.local_index = 0;
 	sp->event.len = inner_len;
-	if (bpf_skb_load_bytes(skb, sizeof(struct ethhdr), sp->data, inner_len)) {
+	/* Bound the length again as 1 + [0, MAX - 1] on a 64-bit register: 6.1's verifier
+	 * loses the 32-bit check above and learns nothing from "!= 0". */
+	len = (__u64)inner_len - 1;
+	__asm__ __volatile__("" : "+r"(len));
+	if (len >= XWG_STAGED_MAX_LEN) {
+		bpf_ringbuf_discard(sp, 0);
+		return xwg_drop(XWG_DROP_STAGE_FULL, TC_ACT_SHOT);
+	}
+	len += 1;
+	if (bpf_skb_load_bytes(skb, sizeof(struct ethhdr), sp->data, len)) {
 		bpf_ringbuf_discard(sp, 0);
 		return xwg_drop(XWG_DROP_STAGE_FULL, TC_ACT_SHOT);
 	}
@@ -79,11 +90,16 @@ static __always_inline int zero_padding(struct __sk_buff *skb, __u32 off, __u32 
 {
 	static const __u8 zeroes[XWG_MESSAGE_PADDING_MULTIPLE];
 
+	__u64 n;
+
 	if (len == 0)
 		return 0;
-	if (len >= sizeof(zeroes))
+	/* As 1 + [0, 14] on a 64-bit register, so 6.1's verifier sees len >= 1. */
+	n = (__u64)len - 1;
+	__asm__ __volatile__("" : "+r"(n));
+	if (n >= sizeof(zeroes) - 1)
 		return -1;
-	return bpf_skb_store_bytes(skb, off, zeroes, len, 0);
+	return bpf_skb_store_bytes(skb, off, zeroes, n + 1, 0);
 }
 
 /* The underlay to reach @ep: the one it was learned on or the daemon chose, else the
