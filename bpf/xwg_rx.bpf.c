@@ -27,22 +27,6 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-static __always_inline void emit_event(__u32 type, __u32 peer_id, __u32 local_index,
-				       const struct xwg_endpoint *ep)
-{
-	struct xwg_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-
-	if (!ev)
-		return;
-	__builtin_memset(ev, 0, sizeof(*ev));
-	ev->type = type;
-	ev->peer_id = peer_id;
-	ev->local_index = local_index;
-	if (ep)
-		ev->endpoint = *ep;
-	bpf_ringbuf_submit(ev, 0);
-}
-
 /* Is @src (the decrypted packet's source) inside the allowed IPs of @peer_id? */
 static __always_inline int inner_source_allowed(void *inner, void *data_end, __u32 peer_id,
 						__u32 *inner_len, __u16 *proto, __u32 plain_len)
@@ -108,7 +92,7 @@ static __always_inline void peer_received(struct xwg_keypair *kp, const struct x
 
 		xwg_endpoint_from_outer(&ep, outer, ifindex);
 		peer->endpoint = ep;
-		emit_event(XWG_EVENT_ENDPOINT_CHANGED, peer_id, 0, &ep);
+		xwg_event_emit(XWG_EVENT_ENDPOINT_CHANGED, peer_id, 0, &ep);
 	}
 }
 
@@ -159,7 +143,7 @@ static __always_inline int rx_data(struct xdp_md *ctx, struct xwg_config *cfg, _
 	if (!fresh)
 		return xwg_drop(XWG_DROP_REPLAYED, XDP_DROP);
 	if (first_use)
-		emit_event(XWG_EVENT_KEYPAIR_CONFIRMED, kp->peer_id, index, NULL);
+		xwg_event_emit(XWG_EVENT_KEYPAIR_CONFIRMED, kp->peer_id, index, NULL);
 
 	if (plain_len == 0) {
 		peer_received(kp, outer, ctx->ingress_ifindex, msg_len, now, 0);

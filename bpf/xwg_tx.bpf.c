@@ -37,19 +37,10 @@ static __always_inline void want_handshake(struct xwg_peer *peer, __u32 peer_id,
 					   __u32 local_index, const struct xwg_config *cfg,
 					   __u64 now)
 {
-	struct xwg_event *ev;
-
 	if (peer->handshake_wanted_ns && now - peer->handshake_wanted_ns < cfg->rekey_timeout_ns)
 		return;
 	peer->handshake_wanted_ns = now;
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev)
-		return;
-	__builtin_memset(ev, 0, sizeof(*ev));
-	ev->type = type;
-	ev->peer_id = peer_id;
-	ev->local_index = local_index;
-	bpf_ringbuf_submit(ev, 0);
+	xwg_event_emit(type, peer_id, local_index, NULL);
 }
 
 /* Copy the inner packet to the daemon; it sends it once a session exists. */

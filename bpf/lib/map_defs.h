@@ -88,6 +88,24 @@ static __always_inline int xwg_drop(enum xwg_drop_reason reason, int verdict)
 	return verdict;
 }
 
+/* Tell the daemon something through the events ring; dropped silently when it is full
+ * (the daemon's timers catch up). @ep may be NULL. */
+static __always_inline void xwg_event_emit(__u32 type, __u32 peer_id, __u32 local_index,
+					   const struct xwg_endpoint *ep)
+{
+	struct xwg_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev)
+		return;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->peer_id = peer_id;
+	ev->local_index = local_index;
+	if (ep)
+		ev->endpoint = *ep;
+	bpf_ringbuf_submit(ev, 0);
+}
+
 static __always_inline struct xwg_config *xwg_config_get(void)
 {
 	__u32 zero = 0;
