@@ -1,6 +1,8 @@
 // keys.cpp — key generation, clamping and base64, all on libsodium.
 #include "loader/keys.h"
 
+#include "loader/key_codec.h"
+
 #include <sodium.h>
 
 #include <cstring>
@@ -87,11 +89,15 @@ const char *to_string(KeyParseError e)
 	return "unknown";
 }
 
+// The text forms are key_codec's (one strict decoder for the whole program); these wrap
+// it for raw buffers and wipe the temporary copy, since the bytes may be a secret.
 std::string to_base64(const std::uint8_t *bytes)
 {
-	char out[KEY_BASE64_LEN + 1];
-	sodium_bin2base64(out, sizeof(out), bytes, KEY_LEN, sodium_base64_VARIANT_ORIGINAL);
-	return std::string(out, KEY_BASE64_LEN);
+	WgKey key;
+	std::memcpy(key.bytes.data(), bytes, KEY_LEN);
+	std::string text = wg_key_to_base64(key);
+	sodium_memzero(key.bytes.data(), key.bytes.size());
+	return text;
 }
 
 std::string to_base64(const std::uint8_t (&bytes)[KEY_LEN])
@@ -103,21 +109,12 @@ KeyParseError from_base64(std::string_view text, std::uint8_t *out)
 {
 	if (text.size() != KEY_BASE64_LEN)
 		return KeyParseError::wrong_length;
-	// Strict like wg: one '=' and the unused low bits of the last character zero.
-	if (text[KEY_BASE64_LEN - 1] != '=')
+	auto key = wg_key_from_base64(text);
+	if (!key)
 		return KeyParseError::bad_base64;
-	std::uint8_t bin[KEY_LEN];
-	std::size_t len = 0;
-	const char *end = nullptr;
-	int rc = sodium_base642bin(bin, sizeof(bin), text.data(), text.size(), nullptr, &len,
-				   &end, sodium_base64_VARIANT_ORIGINAL);
-	KeyParseError result = KeyParseError::ok;
-	if (rc != 0 || len != KEY_LEN || end != text.data() + text.size())
-		result = KeyParseError::bad_base64;
-	else
-		std::memcpy(out, bin, KEY_LEN);
-	sodium_memzero(bin, sizeof(bin));
-	return result;
+	std::memcpy(out, key->bytes.data(), KEY_LEN);
+	sodium_memzero(key->bytes.data(), key->bytes.size());
+	return KeyParseError::ok;
 }
 
 } // namespace xwg
