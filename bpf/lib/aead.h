@@ -210,7 +210,7 @@ static inline int xwg_aead_open(__u8 *buf, __u32 len, const __u8 *aad, __u32 aad
  */
 struct xwg_aead_scratch {
 	struct xwg_aead a;
-	__u32 ks[16]; /* keystream block */
+	__u32 ks[32]; /* two keystream blocks */
 	__u32 m[4];   /* next block to MAC */
 	__u32 buf[16]; /* the tail's ciphertext, zero-padded */
 	__u32 tag[4];
@@ -260,6 +260,28 @@ static __noinline __attribute__((unused)) void xwg_aead_keystream(struct xwg_aea
 	xwg_chacha20_block_at(&st->a.chacha, counter, st->ks);
 }
 
+/* The keystream blocks @counter and @counter + 1 into ks[0..15], ks[16..31]. */
+static __noinline __attribute__((unused)) void xwg_aead_keystream2(struct xwg_aead_scratch *st,
+								   __u32 counter)
+{
+	xwg_chacha20_blocks2(&st->a.chacha, counter, st->ks);
+}
+
+/* MAC the 64 bytes at @p (bounds checked by the caller). */
+static __noinline __attribute__((unused)) void xwg_aead_mac64(struct xwg_poly1305 *poly,
+							      const __u8 *p)
+{
+	xwg_poly1305_blocks4(poly, p);
+}
+
+/* XOR the 64 bytes at @p with the keystream block at @ks. */
+static __always_inline void xwg_aead_xor64(__u8 *p, const __u32 *ks)
+{
+XWG_UNROLL
+	for (int k = 0; k < 16; k++)
+		xwg_le32_store(p + 4 * k, xwg_le32_load(p + 4 * k) ^ ks[k]);
+}
+
 static __noinline __attribute__((unused)) void xwg_aead_mac_m(struct xwg_aead_scratch *st)
 {
 	xwg_poly1305_block(&st->a.poly, st->m[0], st->m[1], st->m[2], st->m[3], XWG_POLY1305_HIBIT);
@@ -272,7 +294,11 @@ static __noinline __attribute__((unused)) void xwg_aead_start(struct xwg_aead_sc
 	xwg_chacha20_init(&st->a.chacha, job->key, 0, job->nonce[0], job->nonce[1], job->nonce[2]);
 	xwg_aead_keystream(st, 0);
 	xwg_poly1305_init(&st->a.poly, st->ks);
-	/* The AAD, zero-padded to 16; bytes past aad_len are masked off. */
+	/* The AAD, zero-padded to 16; bytes past aad_len are masked off. Without AAD the
+	 * pointer is NULL, which tells an older verifier (6.1), one that has lost track of
+	 * aad_len == 0 on the caller's stack, that the loop below never runs. */
+	if (!job->aad)
+		return;
 	for (__u32 b = 0; b < XWG_AEAD_MAX_AAD / 16; b++) {
 		if (b * 16 >= job->aad_len)
 			break;
@@ -297,41 +323,14 @@ static __noinline __attribute__((unused)) void xwg_aead_finish(struct xwg_aead_s
 	xwg_poly1305_final(&st->a.poly, st->tag);
 }
 
-/* MAC/XOR one 16-byte block of packet data at @p (bounds checked by the caller) with
- * keystream words ks[k0..k0+3]. */
-static __noinline __attribute__((unused)) void xwg_aead_block16(struct xwg_aead_scratch *st,
-								 __u8 *p, int k0, int mode)
-{
-	__u32 w0 = xwg_le32_load(p), w1 = xwg_le32_load(p + 4);
-	__u32 w2 = xwg_le32_load(p + 8), w3 = xwg_le32_load(p + 12);
-
-	if (mode != XWG_AEAD_MAC) {
-		w0 ^= st->ks[k0];
-		w1 ^= st->ks[k0 + 1];
-		w2 ^= st->ks[k0 + 2];
-		w3 ^= st->ks[k0 + 3];
-		xwg_le32_store(p, w0);
-		xwg_le32_store(p + 4, w1);
-		xwg_le32_store(p + 8, w2);
-		xwg_le32_store(p + 12, w3);
-	}
-	if (mode != XWG_AEAD_XOR) {
-		st->m[0] = w0;
-		st->m[1] = w1;
-		st->m[2] = w2;
-		st->m[3] = w3;
-		xwg_aead_mac_m(st);
-	}
-}
-
 #define XWG_AEAD_DEFINE(NAME, CTX_T, SLOT)                                                \
-/* One full 64-byte chunk @i. */                                                          \
+/* Full 64-byte chunks 2i and 2i + 1 (if there is one): two keystream blocks per call. */ \
 static __always_inline long xwg_aead_##NAME##_chunk(__u32 i, struct xwg_aead_loop *l, int mode) \
 {                                                                                         \
 	CTX_T *c = l->ctx;                                                                \
 	struct xwg_aead_scratch *st = l->st;                                              \
 	void *data = (void *)(long)c->data, *end = (void *)(long)c->data_end;             \
-	__u32 at = st->off + i * XWG_CHACHA20_BLOCK;                                      \
+	__u32 at = st->off + i * (2 * XWG_CHACHA20_BLOCK);                                \
 	__u8 *p;                                                                          \
                                                                                           \
 	if (at > XWG_AEAD_MAX_OFF + XWG_AEAD_MAX_LEN)                                     \
@@ -340,11 +339,20 @@ static __always_inline long xwg_aead_##NAME##_chunk(__u32 i, struct xwg_aead_loo
 	if ((void *)(p + XWG_CHACHA20_BLOCK) > end)                                       \
 		goto fail;                                                                \
 	if (mode != XWG_AEAD_MAC)                                                         \
-		xwg_aead_keystream(st, 1 + i);                                            \
-	xwg_aead_block16(st, p, 0, mode);                                                 \
-	xwg_aead_block16(st, p + 16, 4, mode);                                            \
-	xwg_aead_block16(st, p + 32, 8, mode);                                            \
-	xwg_aead_block16(st, p + 48, 12, mode);                                           \
+		xwg_aead_keystream2(st, 1 + 2 * i);                                       \
+	if (mode != XWG_AEAD_MAC)                                                         \
+		xwg_aead_xor64(p, st->ks);                                                \
+	if (mode != XWG_AEAD_XOR)                                                         \
+		xwg_aead_mac64(&st->a.poly, p);                                           \
+	if (2 * i + 1 >= st->len / XWG_CHACHA20_BLOCK)                                    \
+		return 0;                                                                 \
+	if ((void *)(p + 2 * XWG_CHACHA20_BLOCK) > end)                                   \
+		goto fail;                                                                \
+	p += XWG_CHACHA20_BLOCK;                                                          \
+	if (mode != XWG_AEAD_MAC)                                                         \
+		xwg_aead_xor64(p, st->ks + XWG_CHACHA20_WORDS);                           \
+	if (mode != XWG_AEAD_XOR)                                                         \
+		xwg_aead_mac64(&st->a.poly, p);                                           \
 	return 0;                                                                         \
 fail:                                                                                     \
 	st->err = 1;                                                                      \
@@ -372,16 +380,21 @@ xwg_aead_##NAME##_tail(CTX_T *c, struct xwg_aead_scratch *st, int mode)         
 	__u32 rem = st->len & (XWG_CHACHA20_BLOCK - 1);                                   \
 	__u32 at = st->off + (st->len - rem);                                             \
 	__u32 words = rem / 4;                                                            \
-	__u8 *p, *buf = (__u8 *)st->buf, *ks = (__u8 *)st->ks;                           \
+	__u32 nchunks = st->len / XWG_CHACHA20_BLOCK;                                     \
+	/* after an odd number of chunks the last call left this block in ks[16..31] */  \
+	__u32 ko = (nchunks & 1) * XWG_CHACHA20_WORDS;                                    \
+	__u8 *p, *buf = (__u8 *)st->buf, *ks;                                             \
 	__u32 j;                                                                          \
                                                                                           \
 	if (!rem)                                                                         \
 		return 0;                                                                 \
+	__asm__ __volatile__("" : "+r"(at)); /* check and use the same register */        \
 	if (at > XWG_AEAD_MAX_OFF + XWG_AEAD_MAX_LEN)                                     \
 		return -1;                                                                \
 	p = data + at;                                                                    \
-	if (mode != XWG_AEAD_MAC)                                                         \
-		xwg_aead_keystream(st, 1 + st->len / XWG_CHACHA20_BLOCK);                 \
+	if (mode != XWG_AEAD_MAC && !ko)                                                  \
+		xwg_aead_keystream2(st, 1 + nchunks);                                     \
+	ks = (__u8 *)st->ks + 4 * ko;                                                     \
 	__builtin_memset(st->buf, 0, sizeof(st->buf));                                    \
 	for (j = 0; j < XWG_CHACHA20_WORDS; j++) {                                        \
 		__u32 w, ct;                                                              \
@@ -391,7 +404,7 @@ xwg_aead_##NAME##_tail(CTX_T *c, struct xwg_aead_scratch *st, int mode)         
 			return -1;                                                        \
 		w = ct = xwg_le32_load(p + 4 * j);                                        \
 		if (mode != XWG_AEAD_MAC) {                                               \
-			w ^= st->ks[j];                                                   \
+			w ^= st->ks[ko + j];                                              \
 			xwg_le32_store(p + 4 * j, w);                                     \
 			if (mode == XWG_AEAD_SEAL)                                        \
 				ct = w;                                                   \
@@ -450,7 +463,7 @@ xwg_aead_run_##NAME(CTX_T *ctx, const struct xwg_aead_job *job)                 
 	l.ctx = ctx;                                                                      \
 	l.st = st;                                                                        \
 	xwg_aead_start(st, job);                                                          \
-	nchunks = job->len / XWG_CHACHA20_BLOCK;                                          \
+	nchunks = (job->len / XWG_CHACHA20_BLOCK + 1) / 2; /* pairs of chunks */          \
 	if (job->seal) {                                                                  \
 		bpf_loop(nchunks, xwg_aead_##NAME##_seal_cb, &l, 0);                      \
 		if (st->err || xwg_aead_##NAME##_tail(ctx, st, XWG_AEAD_SEAL))            \

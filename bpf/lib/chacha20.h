@@ -72,6 +72,12 @@ static __always_inline void xwg_chacha20_init(struct xwg_chacha20 *c, const __u8
 	st[15] = n2;
 }
 
+#ifdef __clang__
+#define XWG_CHACHA_UNROLL _Pragma("unroll")
+#else
+#define XWG_CHACHA_UNROLL _Pragma("GCC unroll 16")
+#endif
+
 #define XWG_ROTL32(v, n) (((v) << (n)) | ((v) >> (32 - (n))))
 #define XWG_CHACHA_QR(a, b, c, d)                                                      \
 	do {                                                                           \
@@ -81,24 +87,91 @@ static __always_inline void xwg_chacha20_init(struct xwg_chacha20 *c, const __u8
 		c += d; b ^= c; b = XWG_ROTL32(b, 7);                                  \
 	} while (0)
 
-/* out = ChaCha20 of the input block with block counter @counter: 20 rounds, then the
- * input added. */
-static __always_inline void xwg_chacha20_block_at(const struct xwg_chacha20 *c, __u32 counter,
-						  __u32 out[16])
+#ifdef __BPF__
+/*
+ * The 20 rounds over x[16] in memory, in BPF assembly. BPF has ten registers and no
+ * rotate (a rotate is mov, shift, shift, or), and clang's own allocation of the sixteen
+ * words spilled about 180 of the ~370 instructions of a double round. Here a double
+ * round is four pairs of quarter rounds, each pair's eight words loaded into r0, r2..r8,
+ * r9 the rotate's temporary, r1 = x: columns (0,4,8,12)+(1,5,9,13), (2,6,10,14)+
+ * (3,7,11,15), diagonals (0,5,10,15)+(1,6,11,12), (2,7,8,13)+(3,4,9,14): 192 ALU
+ * instructions and 64 loads/stores.
+ */
+#define XWG_CC_ROT(d, n, m) "w9 = w" #d "\n\tw" #d " <<= " #n "\n\tw9 >>= " #m "\n\tw" #d " |= w9\n\t"
+#define XWG_CC_QR(a, b, c, d)                                                          \
+	"w" #a " += w" #b "\n\tw" #d " ^= w" #a "\n\t" XWG_CC_ROT(d, 16, 16)          \
+	"w" #c " += w" #d "\n\tw" #b " ^= w" #c "\n\t" XWG_CC_ROT(b, 12, 20)          \
+	"w" #a " += w" #b "\n\tw" #d " ^= w" #a "\n\t" XWG_CC_ROT(d, 8, 24)           \
+	"w" #c " += w" #d "\n\tw" #b " ^= w" #c "\n\t" XWG_CC_ROT(b, 7, 25)
+/* load word @w (byte offset @o) into r@r, store r@r to it */
+#define XWG_CC_LD(r, o) "r" #r " = *(u32 *)(r1 + " #o ")\n\t"
+#define XWG_CC_ST(r, o) "*(u32 *)(r1 + " #o ") = r" #r "\n\t"
+
+/* One double round of two blocks at once, x[0..15] and x[16..31], their pair steps
+ * interleaved: one block's quarter rounds are a chain of dependent instructions, and
+ * its words pass through memory between the column and the diagonal round; the other
+ * block's independent work fills those waits. */
+#define XWG_CC_PAIR(w0, w1, w2, w3, w4, w5, w6, w7)                                      \
+	XWG_CC_LD(0, w0) XWG_CC_LD(2, w1) XWG_CC_LD(3, w2) XWG_CC_LD(4, w3)                  \
+	XWG_CC_LD(5, w4) XWG_CC_LD(6, w5) XWG_CC_LD(7, w6) XWG_CC_LD(8, w7)                  \
+	XWG_CC_QR(0, 2, 3, 4) XWG_CC_QR(5, 6, 7, 8)                                      \
+	XWG_CC_ST(0, w0) XWG_CC_ST(2, w1) XWG_CC_ST(3, w2) XWG_CC_ST(4, w3)                  \
+	XWG_CC_ST(5, w4) XWG_CC_ST(6, w5) XWG_CC_ST(7, w6) XWG_CC_ST(8, w7)
+/* quarter rounds (a,b,c,d) and (e,f,g,h), as byte offsets of the words */
+#define XWG_CC_COLS01 XWG_CC_PAIR(0, 16, 32, 48, 4, 20, 36, 52)
+#define XWG_CC_COLS23 XWG_CC_PAIR(8, 24, 40, 56, 12, 28, 44, 60)
+#define XWG_CC_DIAG01 XWG_CC_PAIR(0, 20, 40, 60, 4, 24, 44, 48)
+#define XWG_CC_DIAG23 XWG_CC_PAIR(8, 28, 32, 52, 12, 16, 36, 56)
+
+static __always_inline void xwg_chacha20_double_round2(__u32 x[32])
 {
-	const __u32 *st = c->state;
-	__u32 x0 = st[0], x1 = st[1], x2 = st[2], x3 = st[3];
-	__u32 x4 = st[4], x5 = st[5], x6 = st[6], x7 = st[7];
-	__u32 x8 = st[8], x9 = st[9], x10 = st[10], x11 = st[11];
-	__u32 x12 = counter, x13 = st[13], x14 = st[14], x15 = st[15];
+	__asm__ __volatile__(
+		XWG_CC_COLS01 "r1 += 64\n\t" XWG_CC_COLS01 "r1 += -64\n\t"
+		XWG_CC_COLS23 "r1 += 64\n\t" XWG_CC_COLS23 "r1 += -64\n\t"
+		XWG_CC_DIAG01 "r1 += 64\n\t" XWG_CC_DIAG01 "r1 += -64\n\t"
+		XWG_CC_DIAG23 "r1 += 64\n\t" XWG_CC_DIAG23 "r1 += -64\n\t"
+		: /* x must be in r1: every other register is clobbered */
+		: "r"(x)
+		: "r0", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "memory");
+}
+
+/* x[0..15], x[16..31] = the 20 rounds of each. */
+static __always_inline void xwg_chacha20_rounds2(__u32 x[32])
+{
 	int i;
 
-	/* One double round per iteration: unrolling all ten would make the compiler keep
-	 * more words live than BPF has registers, and the spills grow the stack frame. */
-#ifdef __clang__
 #pragma clang loop unroll(disable)
-#endif
-	for (i = 0; i < 10; i++) {
+	for (i = 0; i < 10; i++)
+		xwg_chacha20_double_round2(x);
+}
+
+static __always_inline void xwg_chacha20_double_round(__u32 x[16])
+{
+	__asm__ __volatile__(
+		XWG_CC_COLS01 XWG_CC_COLS23 XWG_CC_DIAG01 XWG_CC_DIAG23
+		: /* x must be in r1: every other register is clobbered */
+		: "r"(x)
+		: "r0", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "memory");
+}
+
+/* x = the 20 rounds of x. */
+static __always_inline void xwg_chacha20_rounds(__u32 x[16])
+{
+	int i;
+
+#pragma clang loop unroll(disable)
+	for (i = 0; i < 10; i++)
+		xwg_chacha20_double_round(x);
+}
+#else
+static inline void xwg_chacha20_rounds(__u32 x[16])
+{
+	__u32 x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+	__u32 x4 = x[4], x5 = x[5], x6 = x[6], x7 = x[7];
+	__u32 x8 = x[8], x9 = x[9], x10 = x[10], x11 = x[11];
+	__u32 x12 = x[12], x13 = x[13], x14 = x[14], x15 = x[15];
+
+	for (int i = 0; i < 10; i++) {
 		XWG_CHACHA_QR(x0, x4, x8, x12);
 		XWG_CHACHA_QR(x1, x5, x9, x13);
 		XWG_CHACHA_QR(x2, x6, x10, x14);
@@ -108,27 +181,61 @@ static __always_inline void xwg_chacha20_block_at(const struct xwg_chacha20 *c, 
 		XWG_CHACHA_QR(x2, x7, x8, x13);
 		XWG_CHACHA_QR(x3, x4, x9, x14);
 	}
-#ifdef __BPF__
-	/* Read the input words again only now: loaded early they would be live across the
-	 * rounds and spilled (BPF has ten registers). */
-	__asm__ __volatile__("" : : : "memory");
+	x[0] = x0; x[1] = x1; x[2] = x2; x[3] = x3;
+	x[4] = x4; x[5] = x5; x[6] = x6; x[7] = x7;
+	x[8] = x8; x[9] = x9; x[10] = x10; x[11] = x11;
+	x[12] = x12; x[13] = x13; x[14] = x14; x[15] = x15;
+}
 #endif
-	out[0] = x0 + st[0];
-	out[1] = x1 + st[1];
-	out[2] = x2 + st[2];
-	out[3] = x3 + st[3];
-	out[4] = x4 + st[4];
-	out[5] = x5 + st[5];
-	out[6] = x6 + st[6];
-	out[7] = x7 + st[7];
-	out[8] = x8 + st[8];
-	out[9] = x9 + st[9];
-	out[10] = x10 + st[10];
-	out[11] = x11 + st[11];
-	out[12] = x12 + counter;
-	out[13] = x13 + st[13];
-	out[14] = x14 + st[14];
-	out[15] = x15 + st[15];
+
+#ifndef __BPF__
+static inline void xwg_chacha20_rounds2(__u32 x[32])
+{
+	xwg_chacha20_rounds(x);
+	xwg_chacha20_rounds(x + 16);
+}
+#endif
+
+/* out = ChaCha20 of the input block with block counter @counter: 20 rounds, then the
+ * input added. @out is the working area (stack or map memory in BPF). */
+static __always_inline void xwg_chacha20_block_at(const struct xwg_chacha20 *c, __u32 counter,
+						  __u32 out[16])
+{
+	const __u32 *st = c->state;
+	int i;
+
+XWG_CHACHA_UNROLL
+	for (i = 0; i < 16; i++)
+		out[i] = i == XWG_CHACHA20_COUNTER_WORD ? counter : st[i];
+	xwg_chacha20_rounds(out);
+XWG_CHACHA_UNROLL
+	for (i = 0; i < 16; i++)
+		out[i] += i == XWG_CHACHA20_COUNTER_WORD ? counter : st[i];
+}
+
+/* out[0..15], out[16..31] = the blocks with counters @counter and @counter + 1: in BPF,
+ * two blocks cost less than twice one (see xwg_chacha20_double_round2). */
+static __always_inline void xwg_chacha20_blocks2(const struct xwg_chacha20 *c, __u32 counter,
+						 __u32 out[32])
+{
+	const __u32 *st = c->state;
+	int i;
+
+XWG_CHACHA_UNROLL
+	for (i = 0; i < 16; i++) {
+		__u32 v = i == XWG_CHACHA20_COUNTER_WORD ? counter : st[i];
+
+		out[i] = v;
+		out[16 + i] = i == XWG_CHACHA20_COUNTER_WORD ? counter + 1 : v;
+	}
+	xwg_chacha20_rounds2(out);
+XWG_CHACHA_UNROLL
+	for (i = 0; i < 16; i++) {
+		__u32 v = i == XWG_CHACHA20_COUNTER_WORD ? counter : st[i];
+
+		out[i] += v;
+		out[16 + i] += i == XWG_CHACHA20_COUNTER_WORD ? counter + 1 : v;
+	}
 }
 
 /* The keystream block at the state's own counter. */

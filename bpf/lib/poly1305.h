@@ -17,6 +17,7 @@ struct xwg_poly1305 {
 	__u32 r[5];
 	__u32 h[5];
 	__u32 pad[4];
+	__u32 s[4]; /* 5 * r[1..4] */
 };
 
 /* @key: the 32-byte one-time key (r || s) as eight little-endian words. */
@@ -31,59 +32,134 @@ static __always_inline void xwg_poly1305_init(struct xwg_poly1305 *st, const __u
 	st->r[3] = ((t2 >> 14) | (t3 << 18)) & 0x3f03fff;
 	st->r[4] = (t3 >> 8) & 0x00fffff;
 	st->h[0] = st->h[1] = st->h[2] = st->h[3] = st->h[4] = 0;
+	st->s[0] = st->r[1] * 5;
+	st->s[1] = st->r[2] * 5;
+	st->s[2] = st->r[3] * 5;
+	st->s[3] = st->r[4] * 5;
 	st->pad[0] = key[4];
 	st->pad[1] = key[5];
 	st->pad[2] = key[6];
 	st->pad[3] = key[7];
 }
 
+/* h = (h + m + hibit) * r mod 2^130 - 5 for one 16-byte block m = t0..t3, h in h0..h4
+ * (lvalues), r and 5r read from @st. */
+#define XWG_POLY1305_STEP(st, h0, h1, h2, h3, h4, t0, t1, t2, t3, hibit)                  \
+	do {                                                                           \
+		__u64 d0, d1, d2, d3, d4;                                              \
+		__u32 c_;                                                              \
+		h0 += (t0) & XWG_POLY1305_MASK26;                                      \
+		h1 += (((t0) >> 26) | ((t1) << 6)) & XWG_POLY1305_MASK26;              \
+		h2 += (((t1) >> 20) | ((t2) << 12)) & XWG_POLY1305_MASK26;             \
+		h3 += (((t2) >> 14) | ((t3) << 18)) & XWG_POLY1305_MASK26;             \
+		h4 += ((t3) >> 8) | (hibit);                                           \
+		d0 = (__u64)h0 * (st)->r[0] + (__u64)h1 * (st)->s[3] +                 \
+		     (__u64)h2 * (st)->s[2] + (__u64)h3 * (st)->s[1] +                 \
+		     (__u64)h4 * (st)->s[0];                                           \
+		d1 = (__u64)h0 * (st)->r[1] + (__u64)h1 * (st)->r[0] +                 \
+		     (__u64)h2 * (st)->s[3] + (__u64)h3 * (st)->s[2] +                 \
+		     (__u64)h4 * (st)->s[1];                                           \
+		d2 = (__u64)h0 * (st)->r[2] + (__u64)h1 * (st)->r[1] +                 \
+		     (__u64)h2 * (st)->r[0] + (__u64)h3 * (st)->s[3] +                 \
+		     (__u64)h4 * (st)->s[2];                                           \
+		d3 = (__u64)h0 * (st)->r[3] + (__u64)h1 * (st)->r[2] +                 \
+		     (__u64)h2 * (st)->r[1] + (__u64)h3 * (st)->r[0] +                 \
+		     (__u64)h4 * (st)->s[3];                                           \
+		d4 = (__u64)h0 * (st)->r[4] + (__u64)h1 * (st)->r[3] +                 \
+		     (__u64)h2 * (st)->r[2] + (__u64)h3 * (st)->r[1] +                 \
+		     (__u64)h4 * (st)->r[0];                                           \
+		c_ = (__u32)(d0 >> 26); h0 = (__u32)d0 & XWG_POLY1305_MASK26;          \
+		d1 += c_;                                                              \
+		c_ = (__u32)(d1 >> 26); h1 = (__u32)d1 & XWG_POLY1305_MASK26;          \
+		d2 += c_;                                                              \
+		c_ = (__u32)(d2 >> 26); h2 = (__u32)d2 & XWG_POLY1305_MASK26;          \
+		d3 += c_;                                                              \
+		c_ = (__u32)(d3 >> 26); h3 = (__u32)d3 & XWG_POLY1305_MASK26;          \
+		d4 += c_;                                                              \
+		c_ = (__u32)(d4 >> 26); h4 = (__u32)d4 & XWG_POLY1305_MASK26;          \
+		h0 += c_ * 5;                                                          \
+		c_ = h0 >> 26; h0 &= XWG_POLY1305_MASK26; h1 += c_;                    \
+	} while (0)
+
 /* h = (h + m + hibit) * r mod 2^130 - 5 for one 16-byte block m = t0..t3. */
 static __always_inline void xwg_poly1305_block(struct xwg_poly1305 *st, __u32 t0, __u32 t1,
 					       __u32 t2, __u32 t3, __u32 hibit)
 {
-	const __u32 r0 = st->r[0], r1 = st->r[1], r2 = st->r[2], r3 = st->r[3], r4 = st->r[4];
-	const __u32 s1 = r1 * 5, s2 = r2 * 5, s3 = r3 * 5, s4 = r4 * 5;
 	__u32 h0 = st->h[0], h1 = st->h[1], h2 = st->h[2], h3 = st->h[3], h4 = st->h[4];
-	__u64 d0, d1, d2, d3, d4;
-	__u32 c;
 
-	h0 += t0 & XWG_POLY1305_MASK26;
-	h1 += ((t0 >> 26) | (t1 << 6)) & XWG_POLY1305_MASK26;
-	h2 += ((t1 >> 20) | (t2 << 12)) & XWG_POLY1305_MASK26;
-	h3 += ((t2 >> 14) | (t3 << 18)) & XWG_POLY1305_MASK26;
-	h4 += (t3 >> 8) | hibit;
-
-	d0 = (__u64)h0 * r0 + (__u64)h1 * s4 + (__u64)h2 * s3 + (__u64)h3 * s2 + (__u64)h4 * s1;
-	d1 = (__u64)h0 * r1 + (__u64)h1 * r0 + (__u64)h2 * s4 + (__u64)h3 * s3 + (__u64)h4 * s2;
-	d2 = (__u64)h0 * r2 + (__u64)h1 * r1 + (__u64)h2 * r0 + (__u64)h3 * s4 + (__u64)h4 * s3;
-	d3 = (__u64)h0 * r3 + (__u64)h1 * r2 + (__u64)h2 * r1 + (__u64)h3 * r0 + (__u64)h4 * s4;
-	d4 = (__u64)h0 * r4 + (__u64)h1 * r3 + (__u64)h2 * r2 + (__u64)h3 * r1 + (__u64)h4 * r0;
-
-	c = (__u32)(d0 >> 26);
-	h0 = (__u32)d0 & XWG_POLY1305_MASK26;
-	d1 += c;
-	c = (__u32)(d1 >> 26);
-	h1 = (__u32)d1 & XWG_POLY1305_MASK26;
-	d2 += c;
-	c = (__u32)(d2 >> 26);
-	h2 = (__u32)d2 & XWG_POLY1305_MASK26;
-	d3 += c;
-	c = (__u32)(d3 >> 26);
-	h3 = (__u32)d3 & XWG_POLY1305_MASK26;
-	d4 += c;
-	c = (__u32)(d4 >> 26);
-	h4 = (__u32)d4 & XWG_POLY1305_MASK26;
-	h0 += c * 5;
-	c = h0 >> 26;
-	h0 &= XWG_POLY1305_MASK26;
-	h1 += c;
-
+	XWG_POLY1305_STEP(st, h0, h1, h2, h3, h4, t0, t1, t2, t3, hibit);
 	st->h[0] = h0;
 	st->h[1] = h1;
 	st->h[2] = h2;
 	st->h[3] = h3;
 	st->h[4] = h4;
 }
+
+#ifdef __BPF__
+/*
+ * One full block in BPF assembly, the message at @m + o0..o3, with h0..h4 in r3..r7
+ * and @st = %[st]: the message limbs added to h, then d0..d4 one at a time, each a sum
+ * of five products of an h limb (register) and an r or 5r limb (loaded), r9 the sum, r8
+ * the product, r0 the carry into the next d. The new h0..h3 wait in st->h while the
+ * old ones are still needed. Offsets in struct xwg_poly1305: r 0..16, h 20..36, s (5r1..
+ * 5r4) 56..68. Clang's own allocation of this spilled some 30 words per block.
+ */
+_Static_assert(__builtin_offsetof(struct xwg_poly1305, h) == 20 &&
+		       __builtin_offsetof(struct xwg_poly1305, s) == 56,
+	       "xwg_poly1305 layout: the assembly below uses these offsets");
+#define XWG_P_MUL(o, h) "r8 = *(u32 *)(%[st] + " #o ")\n\tr8 *= r" #h "\n\tr9 += r8\n\t"
+#define XWG_P_D(c0, c1, c2, c3, c4)                                                     \
+	"r9 = *(u32 *)(%[st] + " #c0 ")\n\tr9 *= r3\n\t"                                  \
+	XWG_P_MUL(c1, 4) XWG_P_MUL(c2, 5) XWG_P_MUL(c3, 6) XWG_P_MUL(c4, 7)
+/* d += carry; carry = d >> 26; h_k = d & mask */
+#define XWG_P_CARRY(hk)                                                                 \
+	"r9 += r0\n\tr0 = r9\n\tr0 >>= 26\n\tw9 &= 0x3ffffff\n\t*(u32 *)(%[st] + " #hk ") = r9\n\t"
+#define XWG_P_BLOCK(o0, o1, o2, o3)                                                     \
+	"r8 = *(u32 *)(%[m] + " #o0 ")\n\tw9 = w8\n\tw9 &= 0x3ffffff\n\tw3 += w9\n\t"    \
+	"w8 >>= 26\n\tr9 = *(u32 *)(%[m] + " #o1 ")\n\t"                                  \
+	"w0 = w9\n\tw0 <<= 6\n\tw0 |= w8\n\tw0 &= 0x3ffffff\n\tw4 += w0\n\t"              \
+	"w9 >>= 20\n\tr8 = *(u32 *)(%[m] + " #o2 ")\n\t"                                  \
+	"w0 = w8\n\tw0 <<= 12\n\tw0 |= w9\n\tw0 &= 0x3ffffff\n\tw5 += w0\n\t"             \
+	"w8 >>= 14\n\tr9 = *(u32 *)(%[m] + " #o3 ")\n\t"                                  \
+	"w0 = w9\n\tw0 <<= 18\n\tw0 |= w8\n\tw0 &= 0x3ffffff\n\tw6 += w0\n\t"             \
+	"w9 >>= 8\n\tw9 |= 0x1000000\n\tw7 += w9\n\t"                                     \
+	XWG_P_D(0, 68, 64, 60, 56) "r0 = 0\n\t" XWG_P_CARRY(20)                            \
+	XWG_P_D(4, 0, 68, 64, 60) XWG_P_CARRY(24)                                         \
+	XWG_P_D(8, 4, 0, 68, 64) XWG_P_CARRY(28)                                          \
+	XWG_P_D(12, 8, 4, 0, 68) XWG_P_CARRY(32)                                          \
+	XWG_P_D(16, 12, 8, 4, 0)                                                          \
+	"r9 += r0\n\tr0 = r9\n\tr0 >>= 26\n\tw9 &= 0x3ffffff\n\tw7 = w9\n\t"              \
+	"w0 *= 5\n\tr3 = *(u32 *)(%[st] + 20)\n\tw3 += w0\n\t"                            \
+	"w0 = w3\n\tw0 >>= 26\n\tw3 &= 0x3ffffff\n\t"                                     \
+	"r4 = *(u32 *)(%[st] + 24)\n\tw4 += w0\n\t"                                       \
+	"r5 = *(u32 *)(%[st] + 28)\n\tr6 = *(u32 *)(%[st] + 32)\n\t"
+
+/* Four full blocks, the 64 bytes at @p (packet memory, checked by the caller). */
+static __always_inline void xwg_poly1305_blocks4(struct xwg_poly1305 *st, const __u8 *p)
+{
+	__asm__ __volatile__(
+		"r3 = *(u32 *)(%[st] + 20)\n\tr4 = *(u32 *)(%[st] + 24)\n\t"
+		"r5 = *(u32 *)(%[st] + 28)\n\tr6 = *(u32 *)(%[st] + 32)\n\t"
+		"r7 = *(u32 *)(%[st] + 36)\n\t"
+		XWG_P_BLOCK(0, 4, 8, 12) XWG_P_BLOCK(16, 20, 24, 28)
+		XWG_P_BLOCK(32, 36, 40, 44) XWG_P_BLOCK(48, 52, 56, 60)
+		"*(u32 *)(%[st] + 20) = r3\n\t*(u32 *)(%[st] + 24) = r4\n\t"
+		"*(u32 *)(%[st] + 28) = r5\n\t*(u32 *)(%[st] + 32) = r6\n\t"
+		"*(u32 *)(%[st] + 36) = r7\n\t"
+		:
+		: [st] "r"(st), [m] "r"(p)
+		: "r0", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "memory");
+}
+#else
+/* Four full blocks, the 64 bytes at @p. */
+static inline void xwg_poly1305_blocks4(struct xwg_poly1305 *st, const __u8 *p)
+{
+	for (int b = 0; b < 4; b++)
+		xwg_poly1305_block(st, xwg_le32_load(p + 16 * b), xwg_le32_load(p + 16 * b + 4),
+				   xwg_le32_load(p + 16 * b + 8), xwg_le32_load(p + 16 * b + 12),
+				   XWG_POLY1305_HIBIT);
+}
+#endif
 
 /* The tag: h fully reduced mod 2^130 - 5, plus s, as four little-endian words. */
 static __always_inline void xwg_poly1305_final(const struct xwg_poly1305 *st, __u32 tag[4])
