@@ -21,12 +21,14 @@
  * separate vectors.
  *
  * How the BPF side stays verifiable and inside the 512-byte stack (which counts the whole
- * call chain): bpf_loop() (Linux 5.17+) calls one callback per 64-byte chunk, which
- * re-derives data/data_end from the ctx and bounds-checks its chunk, so the verifier
+ * call chain): bpf_loop() (Linux 5.17+) calls one callback per two 64-byte chunks, which
+ * re-derives data/data_end from the ctx and bounds-checks its chunks, so the verifier
  * checks it once whatever the length; the tail (< 64 bytes) is a bounded loop. The
- * per-message state (cipher state, keystream block, MAC block: ~300 bytes) lives in a
- * per-CPU scratch map, not on the stack, and the block functions are subprograms, so the
- * AEAD adds about 200 bytes to its caller's chain.
+ * per-message state (cipher state, two keystream blocks, MAC block: ~380 bytes) lives in
+ * a per-CPU scratch map, not on the stack, and the block functions are subprograms, so
+ * the AEAD adds about 200 bytes to its caller's chain. The hot parts, the ChaCha20
+ * rounds (two blocks interleaved) and four Poly1305 blocks at a time, are BPF assembly
+ * (chacha20.h, poly1305.h) that keeps the working words in registers.
  */
 #ifndef XWG_BPF_LIB_AEAD_H
 #define XWG_BPF_LIB_AEAD_H
