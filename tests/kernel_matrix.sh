@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # kernel_matrix.sh BUILD_DIR — every shipped BPF object through Debian's 6.1 and 6.12
 # kernels under qemu (scripts/kernels.sh): each must load, and the smoke test
-# (tests/kernel_smoke.cpp) must pass inside each guest. Prints the verifier's
+# (tests/kernel_smoke.cpp) and the AEAD's BPF tests (tests/aead_bpf_test.cpp: RFC vectors,
+# libsodium differential, tamper) must pass inside each guest. Prints the verifier's
 # instruction counts per kernel. Fails loudly when qemu or the kernels cannot be had.
 set -euo pipefail
 build=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 objs=("$build"/bpf/*.bpf.o)
 [ -e "${objs[0]}" ] || { echo "kernel_matrix: no BPF objects in $build/bpf" >&2; exit 1; }
-[ -x "$build/tests/kernel_smoke" ] || { echo "kernel_matrix: no $build/tests/kernel_smoke" >&2; exit 1; }
+for t in kernel_smoke aead_bpf_test; do
+	[ -x "$build/tests/$t" ] || { echo "kernel_matrix: no $build/tests/$t" >&2; exit 1; }
+done
 command -v qemu-system-x86_64 >/dev/null || { echo "kernel_matrix: qemu-system-x86 is missing (scripts/deps.sh installs it)" >&2; exit 1; }
 
 work=$(mktemp -d)
@@ -22,7 +25,8 @@ for o in "${objs[@]}"; do
 	names+=("$work/$n.o")
 done
 rc=0
-bash "$here/../scripts/kernels.sh" -v -t 600 -f "$build/tests/kernel_smoke" -c ./kernel_smoke \
+bash "$here/../scripts/kernels.sh" -v -t 600 -f "$build/tests/kernel_smoke" -f "$build/tests/aead_bpf_test" \
+	-c "./kernel_smoke && ./aead_bpf_test | tail -n 3" \
 	"${names[@]}" >"$out" 2>&1 || rc=$?
 # The per-kernel verdicts, the instruction counts, then the whole log on failure.
 grep -E '^kernel |^kernels:|verified insns|^ *(ok|FAIL):|guest uname' "$out" || true
