@@ -5,6 +5,8 @@
 // /sys and hides bpffs). Header-only; each test binary includes it once.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -29,6 +31,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -345,6 +348,17 @@ struct XwgIface {
 		return ns.in(xwg + " show " + ifname + (flags.empty() ? "" : " " + flags));
 	}
 	std::string log() const { return read_file("/run/xwg/" + ifname + ".log"); }
+	// `xwg show IF --json`.
+	nlohmann::json show_json() const { return nlohmann::json::parse(show("--json")); }
+	// Drop counters by reason name (those not shown are zero).
+	std::map<std::string, std::uint64_t> drops() const
+	{
+		std::map<std::string, std::uint64_t> d;
+		const nlohmann::json shown = show_json(); // outlives the loop
+		for (auto &[name, n] : shown.at("drops").items())
+			d[name] = n.get<std::uint64_t>();
+		return d;
+	}
 	// The daemon's pid from /run/xwg/IF.pid, 0 if none.
 	pid_t daemon_pid() const
 	{
