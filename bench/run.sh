@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# run.sh — build everything, then run every benchmark: the AEAD and handshake micro
+# benches, the data plane per-packet bench, and the live-tunnel iperf3 bench
+# (tunnel_bench.sh; its BENCH_* knobs pass through). Needs root for the BPF ones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh >/dev/null
+
+say() { printf '\n=== %s\n' "$*"; }
+rc=0
+for b in aead_bench handshake_bench dataplane_bench; do
+	say "$b"
+	timeout 600 "build/bench/$b" || { echo "$b failed (exit $?)"; rc=1; }
+done
+say "tunnel_bench.sh (iperf3 through bare veth, wireguard-go, xwg)"
+timeout 3600 bash bench/tunnel_bench.sh || { echo "tunnel_bench.sh failed (exit $?)"; rc=1; }
+exit $rc
