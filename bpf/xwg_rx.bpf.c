@@ -9,6 +9,10 @@
  * headers and redirected into the tunnel device; everything else is dropped and counted
  * under its reason (include/xwg/drop_reasons.h). Timers and roaming are reported to the
  * daemon through per-peer timestamps and the events ring.
+ *
+ * With config.rx_cpus >= 2, xwg_rx only classifies and hands data packets to the next
+ * CPU through rx_cpumap, whose xwg_rx_cpumap does the rest: encryption and decryption
+ * then run on different CPUs even when one CPU took both ends' softirq work.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -182,8 +186,12 @@ static __always_inline int rx_data(struct xdp_md *ctx, struct xwg_config *cfg, _
 	return bpf_redirect(cfg->tunnel_ifindex, 0);
 }
 
-SEC("xdp")
-int xwg_rx(struct xdp_md *ctx)
+enum rx_stage {
+	RX_ON_NIC,    /* xwg_rx: may hand data packets to another CPU */
+	RX_ON_CPU,    /* xwg_rx_cpumap: already there, decrypt */
+};
+
+static __always_inline int rx_frame(struct xdp_md *ctx, enum rx_stage stage)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -226,9 +234,33 @@ int xwg_rx(struct xdp_md *ctx)
 		return xwg_drop(XWG_DROP_BAD_TYPE, XDP_DROP);
 	}
 
+	if (stage == RX_ON_NIC && cfg->rx_cpus >= 2) {
+		__u32 cpu = bpf_get_smp_processor_id() + 1;
+		long verdict;
+
+		if (cpu >= cfg->rx_cpus)
+			cpu = 0;
+		/* XDP_PASS back when the entry is missing: then decrypt right here */
+		verdict = bpf_redirect_map(&rx_cpumap, cpu, XDP_PASS);
+		if (verdict == XDP_REDIRECT)
+			return XDP_REDIRECT;
+	}
 	xwg_outer_read(udp, family, &outer);
 	/* Ethernet + IPv4 (no options) or IPv6 (no extensions) + UDP: a constant per family. */
 	msg_off = sizeof(struct ethhdr) + sizeof(*udp) +
 		  (family == 2 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr));
 	return rx_data(ctx, cfg, msg_off, msg_len, &outer);
+}
+
+SEC("xdp")
+int xwg_rx(struct xdp_md *ctx)
+{
+	return rx_frame(ctx, RX_ON_NIC);
+}
+
+/* The same path, run by the cpumap kthread of the CPU xwg_rx chose. */
+SEC("xdp/cpumap")
+int xwg_rx_cpumap(struct xdp_md *ctx)
+{
+	return rx_frame(ctx, RX_ON_CPU);
 }

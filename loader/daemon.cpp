@@ -211,6 +211,15 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	cfg.rekey_after_time_ns = timers.rekey_after_time_ns;
 	cfg.reject_after_time_ns = timers.reject_after_time_ns;
 	cfg.rekey_timeout_ns = timers.rekey_timeout_ns;
+	// Decrypt on the next CPU (cpumap) when there is one; XWG_RX_CPUMAP=0 turns it off.
+	if (const char *e = std::getenv("XWG_RX_CPUMAP"); !(e && std::string(e) == "0")) {
+		long online = sysconf(_SC_NPROCESSORS_ONLN);
+		if (online >= 2)
+			cfg.rx_cpus = dp->enable_rx_cpus(static_cast<unsigned>(online));
+		if (online >= 2 && cfg.rx_cpus == 0)
+			log("rx_cpumap refused (%s): decrypting on the receiving CPU",
+			    std::strerror(errno));
+	}
 	if (!dp->set_config(cfg))
 		throw std::runtime_error(std::string("writing the config map: ") + std::strerror(errno));
 

@@ -133,6 +133,20 @@ void Dataplane::unpin()
 int Dataplane::rx_prog_fd() const { return bpf_program__fd(rx_->progs.xwg_rx); }
 int Dataplane::tx_prog_fd() const { return bpf_program__fd(tx_->progs.xwg_tx); }
 int Dataplane::tun_prog_fd() const { return bpf_program__fd(tun_->progs.xwg_tun); }
+unsigned Dataplane::enable_rx_cpus(unsigned cpus)
+{
+	if (cpus > XWG_MAX_RX_CPUS)
+		cpus = XWG_MAX_RX_CPUS;
+	bpf_cpumap_val val{};
+	val.qsize = XWG_RX_CPUMAP_QSIZE;
+	val.bpf_prog.fd = bpf_program__fd(rx_->progs.xwg_rx_cpumap);
+	for (uint32_t cpu = 0; cpu < cpus; cpu++) {
+		if (!update(bpf_map__fd(rx_->maps.rx_cpumap), &cpu, &val))
+			return 0;
+	}
+	return cpus;
+}
+
 int Dataplane::events_fd() const { return bpf_map__fd(rx_->maps.events); }
 
 bool Dataplane::update(int fd, const void *key, const void *value, uint64_t flags)

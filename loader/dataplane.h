@@ -40,6 +40,10 @@ public:
 	int rx_prog_fd() const;
 	int tx_prog_fd() const;
 	int tun_prog_fd() const;
+	// Points rx_cpumap's first @cpus entries at xwg_rx_cpumap and returns how many CPUs
+	// the data plane may spread decryption over (write it to config.rx_cpus); 0 when
+	// the kernel refuses (then xwg_rx decrypts where the frame arrived).
+	unsigned enable_rx_cpus(unsigned cpus);
 	int events_fd() const;
 	const std::string &pin_dir() const { return pin_dir_; }
 	// Removes the pins (the maps live on while programs or fds hold them).

@@ -270,3 +270,27 @@ TEST_CASE("rx: roaming moves the endpoint only on an authenticated packet")
 	CHECK(std::memcmp(p->endpoint.addr.v6, lab.peer6.bytes.data(), 16) == 0);
 	CHECK(std::memcmp(p->endpoint.src.v6, lab.local6.bytes.data(), 16) == 0);
 }
+
+TEST_CASE("rx: with rx_cpus >= 2 data packets go to another CPU untouched, the rest stays")
+{
+	DataplaneLab lab;
+	REQUIRE(lab.dp.enable_rx_cpus(2) == 2);
+	auto cfg = lab.dp.config();
+	REQUIRE(cfg);
+	cfg->rx_cpus = 2;
+	REQUIRE(lab.dp.set_config(*cfg));
+
+	Bytes data = lab.data_frame(lab.peer4, lab.local4, 0, inner_packet(lab.peer_in4, lab.our_in4, 64));
+	auto r = lab.rx(data);
+	CHECK(r.verdict == XDP_REDIRECT);
+	CHECK(r.out == data); // the cpumap stage decrypts, not this one
+	auto kp = lab.dp.keypair(DataplaneLab::kIndex);
+	CHECK((kp->flags & XWG_KEYPAIR_CONFIRMED) == 0);
+
+	Bytes init(148, 0);
+	init[0] = 1;
+	Bytes hs = udp_frame(lab.peer4, 40000, lab.local4, DataplaneLab::kPort, init);
+	CHECK(lab.rx(hs).verdict == XDP_PASS);
+	Bytes other = udp_frame(lab.peer4, 1, lab.local4, 53, Bytes(20, 1));
+	CHECK(lab.rx(other).verdict == XDP_PASS);
+}

@@ -77,6 +77,16 @@ struct {
 	__uint(max_entries, XWG_EVENTS_RING_BYTES);
 } events SEC(".maps");
 
+/* Where xwg_rx hands data packets when config.rx_cpus >= 2: each entry runs
+ * xwg_rx_cpumap on that CPU, so decryption leaves the CPU that took the frame (in a
+ * two-namespace lab, the one that also encrypted it). Filled by the daemon. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__uint(max_entries, XWG_MAX_RX_CPUS);
+	__type(key, __u32);
+	__type(value, struct bpf_cpumap_val);
+} rx_cpumap SEC(".maps");
+
 /* Count a drop under its reason; returns @verdict so callers can `return xwg_drop(...)`. */
 static __always_inline int xwg_drop(enum xwg_drop_reason reason, int verdict)
 {

@@ -29,12 +29,15 @@
 #define XWG_MAP_ALLOWED_IPS6 "allowed_ips6"
 #define XWG_MAP_DROPS "drops"
 #define XWG_MAP_EVENTS "events"
+#define XWG_MAP_RX_CPUMAP "rx_cpumap"
 
 enum xwg_map_sizes {
 	XWG_MAX_KEYPAIRS = 3 * XWG_MAX_PEERS,  /* previous, current, next per peer */
 	XWG_EVENTS_RING_BYTES = 1 << 20,        /* events and staged packets */
 	XWG_STAGED_MAX_LEN = 1504,              /* largest packet staged whole */
 	XWG_MAX_PLAINTEXT = 1504,               /* largest padded packet the data plane seals */
+	XWG_MAX_RX_CPUS = 64,                   /* rx_cpumap entries */
+	XWG_RX_CPUMAP_QSIZE = 2048,             /* frames queued per CPU */
 };
 
 /* The one entry of `config` (array, key 0). */
@@ -50,6 +53,8 @@ struct xwg_config {
 	__u64 rekey_after_time_ns;
 	__u64 reject_after_time_ns;
 	__u64 rekey_timeout_ns;         /* "handshake needed" events at most this often */
+	__u32 rx_cpus;                  /* >= 2: decrypt on the next CPU (rx_cpumap) */
+	__u32 pad1;
 };
 
 /* An endpoint as learned or configured; family 0 = unknown. */
