@@ -301,6 +301,17 @@ bool Dataplane::reset_peer_stats(uint32_t peer_id)
 	return update(bpf_map__fd(rx_->maps.peer_stats), &peer_id, zero.data());
 }
 
+void Dataplane::count_drop(xwg_drop_reason reason)
+{
+	std::vector<uint64_t> per_cpu(possible_cpus());
+	uint32_t key = reason;
+	int fd = bpf_map__fd(rx_->maps.drops);
+	if (!lookup(fd, &key, per_cpu.data()))
+		return;
+	per_cpu[0]++;
+	update(fd, &key, per_cpu.data());
+}
+
 DropCounters Dataplane::drops() const
 {
 	DropCounters out{};

@@ -71,6 +71,8 @@ public:
 	PeerStats peer_stats(uint32_t peer_id) const;
 	bool reset_peer_stats(uint32_t peer_id);
 	DropCounters drops() const;
+	// Counts a drop decided in userspace (XWG_DROP_CONTROL_*: no program writes those).
+	void count_drop(xwg_drop_reason reason);
 	uint64_t failed_calls() const { return failed_calls_.load(); }
 
 private:

@@ -455,8 +455,10 @@ void Device::send_keepalive(Peer &peer)
 
 void Device::on_datagram(const UdpSockets::Datagram &d, std::size_t queue_depth)
 {
-	if (d.data.size() < 4 || !have_identity_ || !checker_)
+	if (!have_identity_ || !checker_)
 		return;
+	if (d.data.size() < 4)
+		return dp_.count_drop(XWG_DROP_CONTROL_INVALID);
 	const std::uint64_t now = noise::boottime_ns();
 	const std::uint32_t type = read_le32(d.data, 0);
 	const bool handshake = (type == XWG_MSG_HANDSHAKE_INITIATION &&
@@ -475,18 +477,20 @@ void Device::on_datagram(const UdpSockets::Datagram &d, std::size_t queue_depth)
 			return;
 		}
 		if (mac != noise::MacCheck::valid_mac1 && mac != noise::MacCheck::valid_cookie)
-			return;
+			return dp_.count_drop(XWG_DROP_CONTROL_INVALID);
 		if (under_load && !ratelimiter_.allow(address_bytes(d.from), now))
-			return;
+			return dp_.count_drop(XWG_DROP_CONTROL_RATELIMITED);
 		if (type == XWG_MSG_HANDSHAKE_INITIATION)
 			consume_initiation(d, now);
 		else
 			consume_response(d, now);
 	} else if (type == XWG_MSG_HANDSHAKE_COOKIE && d.data.size() == XWG_MSG_COOKIE_LEN) {
 		consume_cookie(d, now);
+	} else {
+		// Data messages belong to xwg_rx; one reaching the socket was not for an
+		// underlay we are attached to. Counted and dropped, like anything else here.
+		dp_.count_drop(XWG_DROP_CONTROL_INVALID);
 	}
-	// Data messages belong to xwg_rx; one reaching the socket was not for an underlay
-	// we are attached to, and is dropped.
 }
 
 void Device::consume_initiation(const UdpSockets::Datagram &d, std::uint64_t now)
@@ -501,7 +505,7 @@ void Device::consume_initiation(const UdpSockets::Datagram &d, std::uint64_t now
 	};
 	auto r = noise::Handshake::consume_initiation(identity_, d.data, lookup, now);
 	if (r.error != noise::HandshakeError::ok || !found)
-		return;
+		return dp_.count_drop(XWG_DROP_CONTROL_INVALID);
 	Peer &peer = *found;
 	peer.daemon_rx_bytes += d.data.size();
 	set_endpoint(peer, d.from);
@@ -529,12 +533,12 @@ void Device::consume_response(const UdpSockets::Datagram &d, std::uint64_t now)
 	const std::uint32_t receiver = read_le32(d.data, 8);
 	auto entry = indices_.lookup(receiver);
 	if (!entry || entry->kind != noise::IndexTable::Kind::handshake)
-		return;
+		return dp_.count_drop(XWG_DROP_CONTROL_INVALID);
 	Peer *peer = peer_by_id(entry->peer_id);
 	if (!peer || peer->handshake_index != receiver)
-		return;
+		return dp_.count_drop(XWG_DROP_CONTROL_INVALID);
 	if (peer->handshake->consume_response(d.data) != noise::HandshakeError::ok)
-		return;
+		return dp_.count_drop(XWG_DROP_CONTROL_INVALID);
 	peer->daemon_rx_bytes += d.data.size();
 	set_endpoint(*peer, d.from);
 	peer->timers.on_any_authenticated_packet_received(now);
@@ -549,10 +553,9 @@ void Device::consume_response(const UdpSockets::Datagram &d, std::uint64_t now)
 void Device::consume_cookie(const UdpSockets::Datagram &d, std::uint64_t now)
 {
 	auto entry = indices_.lookup(read_le32(d.data, 4));
-	if (!entry)
-		return;
-	if (Peer *peer = peer_by_id(entry->peer_id))
-		(void)peer->cookie.consume_reply(d.data, now);
+	Peer *peer = entry ? peer_by_id(entry->peer_id) : nullptr;
+	if (!peer || peer->cookie.consume_reply(d.data, now) != noise::CookieError::ok)
+		dp_.count_drop(XWG_DROP_CONTROL_INVALID);
 }
 
 bool Device::begin_session(Peer &peer, std::uint64_t now)

@@ -27,6 +27,8 @@ extern "C" const char *xwg_drop_reason_name(enum xwg_drop_reason reason)
 	case XWG_DROP_KEYPAIR_EXHAUSTED: return "keypair_exhausted";
 	case XWG_DROP_HEADROOM: return "headroom";
 	case XWG_DROP_RX_REDIRECT_FAILED: return "rx_redirect_failed";
+	case XWG_DROP_CONTROL_INVALID: return "control_invalid";
+	case XWG_DROP_CONTROL_RATELIMITED: return "control_ratelimited";
 	case XWG_DROP_REASON_MAX: break;
 	}
 	return "unknown";

@@ -33,6 +33,11 @@ enum xwg_drop_reason {
 	XWG_DROP_KEYPAIR_EXHAUSTED = 18,      /* REJECT_AFTER_MESSAGES/TIME reached on send */
 	XWG_DROP_HEADROOM = 19,               /* could not grow the packet for the headers */
 	XWG_DROP_RX_REDIRECT_FAILED = 20,     /* tunnel device refused the decrypted frame */
+	/* The daemon (handshake messages XDP passed on to its socket); only it writes these
+	 * entries, so its read-modify-write never races the programs' increments. */
+	XWG_DROP_CONTROL_INVALID = 21,        /* handshake/cookie message rejected (mac1, keys,
+	                                       * timestamp, index), or a datagram it cannot use */
+	XWG_DROP_CONTROL_RATELIMITED = 22,    /* valid handshake over the per-source limit */
 	XWG_DROP_REASON_MAX,
 };
 
