@@ -162,12 +162,25 @@ for lab in $LABS; do
 	[ $ok = 1 ] || { log "lab $lab: no ping to ${DST[$lab]}"; exit 1; }
 done
 log "labs up: $LABS (ns *$id)"
+# The id of the xwg_rx_cpumap program behind an interface's pinned rx_cpumap (it runs
+# from the cpumap, so bpftool net does not list it); nothing when decryption is inline.
+cpumap_prog() {
+	local hex
+	# the value is struct bpf_cpumap_val without BTF: bytes 4..7 are the program id (LE)
+	hex=$(bpftool map lookup pinned "/sys/fs/bpf/xwg/$1/rx_cpumap" key 0 0 0 0 -j 2>/dev/null |
+		jq -r '.value[4:8] | map(ltrimstr("0x")) | reverse | join("")' 2>/dev/null)
+	[ -n "$hex" ] && [ "$hex" != 00000000 ] && echo $((16#$hex))
+	true
+}
 # which namespace each xwg program runs in: "id side" (a = iperf3 client, b = server)
 for lab in $LABS; do
 	for side in a b; do
 		if [ $side = a ]; then ns=${NS_A[$lab]}; else ns=${NS_B[$lab]}; fi
 		in_ns "$ns" bpftool net show -j 2>/dev/null | jq -r --arg s "$side" '.[] | (.xdp[]?, .tc[]?) | "\(.id) \($s)"' 2>/dev/null
 	done
+	[ "${KIND_A[$lab]}" = xwg ] && id=$(cpumap_prog "${IF_A[$lab]}") && [ -n "$id" ] && echo "$id a"
+	[ "${KIND_B[$lab]}" = xwg ] && id=$(cpumap_prog "${IF_B[$lab]}") && [ -n "$id" ] && echo "$id b"
+	true
 done | sort -u >"$work/progside"
 
 # --- measurement helpers ---------------------------------------------------------
@@ -209,6 +222,9 @@ xwg_progs() {
 		in_ns "$ns" bpftool net show -j 2>/dev/null |
 			jq -r '.[] | (.xdp[]?, .tc[]?) | .id' 2>/dev/null
 	done | sort -un
+	[ "${KIND_A[$lab]}" = xwg ] && cpumap_prog "${IF_A[$lab]}"
+	[ "${KIND_B[$lab]}" = xwg ] && cpumap_prog "${IF_B[$lab]}"
+	true
 }
 # "id name run_time_ns run_cnt" for the given ids
 bpf_snap() {

@@ -19,7 +19,11 @@ work=$(mktemp -d)
 cleanup() {
 	set +e
 	nsenter --net=/run/netns/$A "$XWG" down "$IF_A" >/dev/null 2>&1
-	[ -n "${WGGO_PID:-}" ] && kill "$WGGO_PID" 2>/dev/null && wait "$WGGO_PID" 2>/dev/null
+	if [ -n "${WGGO_PID:-}" ]; then
+		kill "$WGGO_PID" 2>/dev/null
+		wait "$WGGO_PID" 2>/dev/null
+	fi
+	rm -f "/var/run/wireguard/$IF_B.sock"
 	ip netns del "$A" 2>/dev/null
 	ip netns del "$B" 2>/dev/null
 	rm -rf "$work"
@@ -65,7 +69,8 @@ in_a "$XWG" up "$work/$IF_A.conf"
 
 say "namespace b: wireguard-go $IF_B, configured with wg"
 echo "$key_b" >"$work/b.key"
-WG_PROCESS_FOREGROUND=1 in_b wireguard-go -f "$IF_B" >"$work/wggo.log" 2>&1 &
+# nsenter execs wireguard-go, so $! is wireguard-go itself (the cleanup kills it)
+WG_PROCESS_FOREGROUND=1 nsenter --net=/run/netns/$B wireguard-go -f "$IF_B" >"$work/wggo.log" 2>&1 &
 WGGO_PID=$!
 for _ in $(seq 50); do [ -S /var/run/wireguard/$IF_B.sock ] && break; sleep 0.1; done
 in_b wg set "$IF_B" private-key "$work/b.key" listen-port 51820 \

@@ -8,7 +8,7 @@ PKGS=(
   clang llvm cmake make pkg-config g++ libbpf-dev bpftool
   libsodium-dev libb2-dev libnl-3-dev libnl-route-3-dev libcli11-dev nlohmann-json3-dev
   # tests
-  catch2 iproute2 iputils-ping socat wireguard-tools wireguard-go iperf3 ethtool tcpdump
+  catch2 iproute2 iputils-ping socat jq wireguard-tools wireguard-go iperf3 ethtool tcpdump
   # kernel matrix (tests/kernels): Debian 6.1 and 6.12 under qemu
   qemu-system-x86 busybox-static cpio
 )

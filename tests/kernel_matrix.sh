@@ -26,10 +26,10 @@ for o in "${objs[@]}"; do
 done
 rc=0
 bash "$here/../scripts/kernels.sh" -v -t 600 -f "$build/tests/kernel_smoke" -f "$build/tests/aead_bpf_test" \
-	-c "./kernel_smoke && ./aead_bpf_test | tail -n 3" \
+	-c "set -o pipefail; ./kernel_smoke && ./aead_bpf_test 2>&1 | grep -E 'verified instructions|All tests passed|test cases'" \
 	"${names[@]}" >"$out" 2>&1 || rc=$?
 # The per-kernel verdicts, the instruction counts, then the whole log on failure.
-grep -E '^kernel |^kernels:|verified insns|^ *(ok|FAIL):|All tests passed|test cases? failed|guest uname' "$out" || true
+grep -E '^kernel |^kernels:|verified insns|verified instructions|^ *(ok|FAIL):|All tests passed|test cases? failed|guest uname' "$out" || true
 [ $rc -eq 0 ] || { echo "---- full log"; cat "$out"; }
 grep -q '^kernels: [1-9][0-9]* passed, 0 failed' "$out" || rc=1
 exit $rc
