@@ -11,6 +11,7 @@
 
 #include "loader/key_codec.h"
 #include "loader/keys.h"
+#include "netns_lab.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -29,44 +30,14 @@
 #include <thread>
 
 using namespace xwg;
+using xwg::lab::exists;
+using xwg::lab::must;
+using xwg::lab::Result;
+using xwg::lab::sh;
 
 namespace {
 
 const std::string PID = std::to_string(getpid());
-
-struct Result {
-	int rc;
-	std::string out; // stdout and stderr
-};
-
-// Runs a shell command line bounded by timeout(1).
-Result sh(const std::string &cmd, int timeout_s = 30)
-{
-	std::string bounded = "timeout " + std::to_string(timeout_s) + " sh -c '" + cmd + "' 2>&1";
-	FILE *p = popen(bounded.c_str(), "r");
-	if (!p)
-		throw std::runtime_error("popen failed: " + cmd);
-	std::string out;
-	char buf[512];
-	while (std::fgets(buf, sizeof(buf), p))
-		out += buf;
-	int status = pclose(p);
-	return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-std::string must(const std::string &cmd)
-{
-	auto r = sh(cmd);
-	if (r.rc != 0)
-		throw std::runtime_error("command failed (" + std::to_string(r.rc) + "): " + cmd +
-					 "\n" + r.out);
-	return r.out;
-}
-
-bool exists(const std::string &path)
-{
-	return access(path.c_str(), F_OK) == 0;
-}
 
 std::string key_b64(const WgKey &k)
 {

@@ -12,6 +12,8 @@
 // path; wireguard-go also dies with us (PR_SET_PDEATHSIG) if we are killed.
 #include <catch2/catch.hpp>
 
+#include "netns_lab.h"
+
 #include "loader/keys.h"
 #include "loader/noise/cookie.h"
 #include "loader/noise/handshake.h"
@@ -53,28 +55,16 @@ const char *const WG_UNDERLAY = "192.0.2.2";
 const char *const OUR_TUNNEL = "198.51.100.1";
 const char *const WG_TUNNEL = "198.51.100.2";
 
-// Runs a command line through the shell, bounded by timeout(1); throws on failure.
+// Shell commands bounded by timeout(1): run() throws on failure, run_quiet() is for
+// cleanup. Both through the shared lab helpers.
 void run(const std::string &cmd)
 {
-	std::string bounded = "timeout 10 " + cmd + " 2>&1";
-	FILE *p = popen(bounded.c_str(), "r");
-	if (!p)
-		throw std::runtime_error("popen failed: " + cmd);
-	std::string out;
-	char buf[256];
-	while (std::fgets(buf, sizeof(buf), p))
-		out += buf;
-	int rc = pclose(p);
-	if (rc != 0)
-		throw std::runtime_error("command failed (" + std::to_string(rc) + "): " + cmd +
-					 "\n" + out);
+	xwg::lab::must(cmd, 10);
 }
 
-// Best effort, for cleanup.
 void run_quiet(const std::string &cmd)
 {
-	std::string bounded = "timeout 10 " + cmd + " >/dev/null 2>&1";
-	(void)!std::system(bounded.c_str());
+	(void)xwg::lab::sh(cmd, 10);
 }
 
 bool pid_alive(long pid)
@@ -172,13 +162,6 @@ pid_t spawn(const std::vector<std::string> &argv, const std::string &log)
 	return pid;
 }
 
-std::string read_file(const std::string &path)
-{
-	std::ifstream f(path);
-	std::stringstream s;
-	s << f.rdbuf();
-	return s.str();
-}
 
 std::uint16_t inet_checksum(const std::uint8_t *p, std::size_t n)
 {
@@ -288,7 +271,7 @@ struct Lab {
 		while (stat(uapi_socket.path.c_str(), &st) != 0) {
 			if (Clock::now() > deadline || waitpid(wireguard_go.pid, nullptr, WNOHANG) != 0)
 				FAIL("wireguard-go did not create " << uapi_socket.path << "\n"
-								    << read_file(log));
+								    << xwg::lab::read_file(log));
 			std::this_thread::sleep_for(std::chrono::milliseconds(20));
 		}
 	}
@@ -412,7 +395,7 @@ TEST_CASE("xwg initiates to wireguard-go; an ICMP echo crosses the tunnel both w
 		while (Clock::now() < deadline && type_of(resp) != XWG_MSG_HANDSHAKE_RESPONSE)
 			resp = lab.recv(std::chrono::milliseconds(200));
 	}
-	INFO("wireguard-go log:\n" << read_file(lab.log));
+	INFO("wireguard-go log:\n" << xwg::lab::read_file(lab.log));
 	REQUIRE(type_of(resp) == XWG_MSG_HANDSHAKE_RESPONSE);
 
 	// Its MACs are for us.
@@ -482,7 +465,7 @@ TEST_CASE("wireguard-go initiates to xwg; its first data packet decrypts with ou
 	auto deadline = Clock::now() + std::chrono::seconds(5);
 	while (Clock::now() < deadline && type_of(init) != XWG_MSG_HANDSHAKE_INITIATION)
 		init = lab.recv(std::chrono::milliseconds(200));
-	INFO("wireguard-go log:\n" << read_file(lab.log));
+	INFO("wireguard-go log:\n" << xwg::lab::read_file(lab.log));
 	REQUIRE(type_of(init) == XWG_MSG_HANDSHAKE_INITIATION);
 
 	CHECK(checker.validate(init, Bytes(), false, boottime_ns()) == MacCheck::valid_mac1);
