@@ -246,14 +246,29 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	undo.push_back([this] { uapi.reset(); });
 
 	// Peers, keys, sockets, allowed IPs and routes: the same path as `wg setconf`.
+	// The daemon's own datagrams leave through the underlays, whatever the routes say.
+	udp.set_underlays(std::vector<unsigned>(underlay_ifindex.begin(), underlay_ifindex.end()));
 	device = std::make_unique<Device>(*dp, udp, timers, [this](const Cidr &c, bool add) {
-		try {
-			if (add)
-				route_add(nl, visible_ifindex, c, table);
-			else
-				route_delete_quiet(nl, visible_ifindex, c, table);
-		} catch (const std::exception &e) {
-			log("%s", e.what());
+		// A default route (/0) goes in as its two halves (/1 each): more specific than
+		// the main table's default, which stays for the underlay. The tunnel's own
+		// packets never take them: xwg_tx sends with the underlay as output device, and
+		// the daemon's sockets pin theirs to it (IP_PKTINFO).
+		std::vector<Cidr> routes{c};
+		if (c.prefix == 0 && table.kind == RouteTable::Kind::automatic) {
+			Cidr lower = c, upper = c;
+			lower.prefix = upper.prefix = 1;
+			upper.addr.bytes[0] = 0x80;
+			routes = {lower, upper};
+		}
+		for (const Cidr &r : routes) {
+			try {
+				if (add)
+					route_add(nl, visible_ifindex, r, table);
+				else
+					route_delete_quiet(nl, visible_ifindex, r, table);
+			} catch (const std::exception &e) {
+				log("%s", e.what());
+			}
 		}
 	});
 	undo.push_back([this] {

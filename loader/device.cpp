@@ -325,7 +325,7 @@ void Device::write_endpoint(Peer &peer)
 	ep.family = static_cast<__u16>(e.addr.family);
 	ep.port = htons(e.port);
 	std::memcpy(ep.addr.v6, e.addr.bytes.data(), e.addr.family == ip_family_v4 ? 4 : 16);
-	if (auto route = source_route_for(e)) {
+	if (auto route = source_route_for(e, udp_.underlays())) {
 		std::memcpy(ep.src.v6, route->src.bytes.data(), e.addr.family == ip_family_v4 ? 4 : 16);
 		ep.ifindex = route->ifindex;
 	}

@@ -147,13 +147,48 @@ void UdpSockets::set_fwmark(std::uint32_t fwmark)
 
 bool UdpSockets::send(const Endpoint &to, std::span<const std::uint8_t> data)
 {
-	int fd = to.addr.family == ip_family_v4 ? fd4_ : fd6_;
+	const bool v4 = to.addr.family == ip_family_v4;
+	int fd = v4 ? fd4_ : fd6_;
 	if (fd < 0)
 		return false;
 	sockaddr_storage ss;
 	socklen_t len = to_sockaddr(to, ss);
-	return sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr *>(&ss), len) ==
-	       static_cast<ssize_t>(data.size());
+	iovec iov{const_cast<std::uint8_t *>(data.data()), data.size()};
+	msghdr msg{};
+	msg.msg_name = &ss;
+	msg.msg_namelen = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	// Pin the underlay and source address (IP_PKTINFO / IPV6_PKTINFO) when there are
+	// underlays to keep to.
+	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
+	std::optional<SourceRoute> route;
+	if (!underlays_.empty())
+		route = source_route_for(to, underlays_);
+	if (route) {
+		msg.msg_control = control;
+		cmsghdr *c = reinterpret_cast<cmsghdr *>(control);
+		if (v4) {
+			in_pktinfo pi{};
+			pi.ipi_ifindex = static_cast<int>(route->ifindex);
+			std::memcpy(&pi.ipi_spec_dst, route->src.bytes.data(), 4);
+			c->cmsg_level = IPPROTO_IP;
+			c->cmsg_type = IP_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			std::memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+		} else {
+			in6_pktinfo pi{};
+			pi.ipi6_ifindex = route->ifindex;
+			std::memcpy(&pi.ipi6_addr, route->src.bytes.data(), 16);
+			c->cmsg_level = IPPROTO_IPV6;
+			c->cmsg_type = IPV6_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			std::memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+		}
+	}
+	return sendmsg(fd, &msg, 0) == static_cast<ssize_t>(data.size());
 }
 
 std::optional<UdpSockets::Datagram> UdpSockets::receive(int fd)
@@ -195,26 +230,52 @@ unsigned interface_with_address(const IpAddr &addr)
 
 } // namespace
 
-std::optional<SourceRoute> source_route_for(const Endpoint &to)
+namespace {
+
+// Connects a probe socket to @to (bound to device @bind_ifindex when non-zero) and reads
+// the source address the kernel chose.
+std::optional<SourceRoute> probe_route(const Endpoint &to, unsigned bind_ifindex)
 {
 	int family = to.addr.family == ip_family_v4 ? AF_INET : AF_INET6;
 	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return std::nullopt;
+	std::optional<SourceRoute> out;
+	char name[IF_NAMESIZE] = {};
+	if (bind_ifindex && (!if_indextoname(bind_ifindex, name) ||
+			     setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, sizeof(name)) != 0)) {
+		close(fd);
+		return std::nullopt;
+	}
 	sockaddr_storage ss;
 	socklen_t len = to_sockaddr(to, ss);
-	std::optional<SourceRoute> out;
 	if (connect(fd, reinterpret_cast<sockaddr *>(&ss), len) == 0) {
 		len = sizeof(ss);
 		if (getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len) == 0) {
 			SourceRoute r;
 			r.src = from_sockaddr(ss).addr;
-			r.ifindex = interface_with_address(r.src);
+			r.ifindex = bind_ifindex ? bind_ifindex : interface_with_address(r.src);
 			out = r;
 		}
 	}
 	close(fd);
 	return out;
+}
+
+} // namespace
+
+std::optional<SourceRoute> source_route_for(const Endpoint &to, const std::vector<unsigned> &underlays)
+{
+	auto r = probe_route(to, 0);
+	if (underlays.empty())
+		return r;
+	for (unsigned u : underlays)
+		if (r && r->ifindex == u)
+			return r;
+	for (unsigned u : underlays)
+		if (auto bound = probe_route(to, u))
+			return bound;
+	return std::nullopt;
 }
 
 } // namespace xwg

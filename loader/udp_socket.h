@@ -31,6 +31,12 @@ public:
 	int fd4() const { return fd4_; }
 	int fd6() const { return fd6_; }
 
+	// The underlays (ifindexes) sends must leave through, so that a route through the
+	// tunnel (e.g. AllowedIPs 0.0.0.0/0) never carries the tunnel's own packets.
+	void set_underlays(std::vector<unsigned> ifindexes) { underlays_ = std::move(ifindexes); }
+	const std::vector<unsigned> &underlays() const { return underlays_; }
+
+	// Sends from the underlay and source address source_route_for() picks.
 	bool send(const Endpoint &to, std::span<const std::uint8_t> data);
 	// One datagram from fd (non-blocking); nullopt when none is waiting.
 	struct Datagram {
@@ -43,15 +49,19 @@ private:
 	int fd4_ = -1;
 	int fd6_ = -1;
 	std::uint16_t port_ = 0;
+	std::vector<unsigned> underlays_;
 };
 
 // How the kernel would reach `to`: the local address it sends from and the interface
 // that owns that address (for the data plane's endpoint.src and endpoint.ifindex);
 // nullopt when there is no route. ifindex is 0 when no interface holds the address.
+// With @underlays, a route through anything else (the tunnel itself) does not count:
+// the route is looked up again bound to each underlay in turn.
 struct SourceRoute {
 	IpAddr src;
 	unsigned ifindex = 0;
 };
-std::optional<SourceRoute> source_route_for(const Endpoint &to);
+std::optional<SourceRoute> source_route_for(const Endpoint &to,
+					    const std::vector<unsigned> &underlays = {});
 
 } // namespace xwg

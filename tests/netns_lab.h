@@ -701,6 +701,9 @@ struct TunnelOptions {
 	bool b_endpoint = true;            // B knows A's endpoint
 	unsigned a_keepalive = 0;          // PersistentKeepalive of A toward B
 	std::vector<std::string> xwg_env;  // XWG_REKEY_AFTER_TIME=... for the xwg sides
+	// A routes everything through the tunnel (AllowedIPs 0.0.0.0/0, ::/0) and reaches B's
+	// endpoint (203.0.113.2, 2001:db8:f::2) only through its default route.
+	bool a_full_tunnel = false;
 };
 inline TunnelOptions tunnel_options(PeerKind b, int underlay)
 {
@@ -762,6 +765,12 @@ struct Tunnel {
 		b.in("ip addr add 192.0.2.2/24 dev " + ub);
 		b.in("ip addr add 2001:db8::2/64 dev " + ub + " nodad");
 		b.in("ip link set " + ub + " up");
+		if (opt.a_full_tunnel) {
+			b.in("ip addr add 203.0.113.2/32 dev " + ub);
+			b.in("ip addr add 2001:db8:f::2/128 dev " + ub + " nodad");
+			a.in("ip route add default via 192.0.2.2 dev " + ua);
+			a.in("ip -6 route add default via 2001:db8::2 dev " + ua);
+		}
 		key_a = gen_private();
 		key_b = gen_private();
 		pub_a = pub_of(key_a);
@@ -772,6 +781,8 @@ struct Tunnel {
 
 	std::string underlay_ip(char side) const
 	{
+		if (side == 'b' && opt.a_full_tunnel)
+			return opt.underlay == 6 ? "2001:db8:f::2" : "203.0.113.2";
 		return opt.underlay == 6 ? (side == 'a' ? "2001:db8::1" : "2001:db8::2")
 					 : (side == 'a' ? "192.0.2.1" : "192.0.2.2");
 	}
@@ -796,8 +807,11 @@ struct Tunnel {
 				"\nListenPort = " + std::to_string(PORT) + "\nAddress = " +
 				overlay(side, 4) + "/24, " + overlay(side, 6) + "/64\nUnderlay = " +
 				(side == 'a' ? ua : ub) + "\n\n[Peer]\nPublicKey = " +
-				(side == 'a' ? pub_b : pub_a) + "\nAllowedIPs = " + overlay(other, 4) +
-				"/32, " + overlay(other, 6) + "/128\n";
+				(side == 'a' ? pub_b : pub_a) + "\nAllowedIPs = " +
+				(side == 'a' && opt.a_full_tunnel
+					 ? std::string("0.0.0.0/0, ::/0")
+					 : overlay(other, 4) + "/32, " + overlay(other, 6) + "/128") +
+				"\n";
 		if (ep)
 			c += "Endpoint = " + endpoint(other) + "\n";
 		if (side == 'a' && opt.a_keepalive)

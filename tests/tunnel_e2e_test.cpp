@@ -171,6 +171,39 @@ TEST_CASE("roaming: the peer moves to a new underlay address and xwg follows",
 	}
 }
 
+// Over an IPv4 underlay only: with an IPv6 endpoint behind ::/0 the daemon's handshake
+// still follows ::/1 into the tunnel (IPV6_PKTINFO's interface is only a preference for
+// the route lookup, unlike SO_BINDTODEVICE); see the README.
+TEST_CASE("full tunnel: AllowedIPs 0.0.0.0/0, ::/0 with the endpoint behind the default route",
+	  "[e2e][netns][interop][routes]")
+{
+	int underlay = 4;
+	DYNAMIC_SECTION("over IPv" << underlay)
+	{
+		TunnelOptions o = tunnel_options(PeerKind::wggo, underlay);
+		o.a_full_tunnel = true;
+		Tunnel t(o);
+		// The halves of each default route point into the tunnel, the default stays.
+		auto routes = t.a.in("ip route show") + t.a.in("ip -6 route show");
+		INFO(routes);
+		CHECK(routes.find("0.0.0.0/1 dev " + t.if_a) != std::string::npos);
+		CHECK(routes.find("128.0.0.0/1 dev " + t.if_a) != std::string::npos);
+		CHECK(routes.find("::/1 dev " + t.if_a) != std::string::npos);
+		CHECK(routes.find("8000::/1 dev " + t.if_a) != std::string::npos);
+		// Handshakes and encrypted packets still reach B over the underlay.
+		for (int family : {4, 6}) {
+			auto r = t.ping('a', family);
+			INFO(r.out << t.diagnostics());
+			CHECK(r.rc == 0);
+		}
+		CHECK(t.ping('b', 4).rc == 0);
+		CHECK(wg_field(t.a, t.if_a, "endpoints") == t.endpoint('b'));
+		auto err = tcp_transfer(t, 'a', 4, payload(MB20), 30);
+		INFO(err);
+		CHECK(err.empty());
+	}
+}
+
 TEST_CASE("PersistentKeepalive is sent at the configured interval, both ways",
 	  "[e2e][netns][interop][keepalive]")
 {
