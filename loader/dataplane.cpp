@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 namespace xwg {
@@ -207,10 +209,18 @@ bool Dataplane::delete_keypair(uint32_t local_index)
 	xwg_keypair kp;
 	if (!lookup(fd, &local_index, &kp))
 		return false;
-	// Wipe the keys in the map first: the kernel frees the element later.
+	// Retire it in three steps, each an in-place write under the element's spin lock
+	// (BPF_F_LOCK: the same memory, so the wipe really wipes):
+	// 1. birth 0: from now on both programs see it expired (RX drops, TX stages);
+	// 2. after programs already past that check have finished (they run for
+	//    microseconds), zero the keys: a usable entry never holds a known key;
+	// 3. delete it.
+	kp.birth_ns = 0;
+	bool ok = update(fd, &local_index, &kp, BPF_EXIST | BPF_F_LOCK);
+	std::this_thread::sleep_for(std::chrono::milliseconds(2));
 	sodium_memzero(kp.recv_key, sizeof kp.recv_key);
 	sodium_memzero(kp.send_key, sizeof kp.send_key);
-	bool ok = update(fd, &local_index, &kp, BPF_EXIST);
+	ok = update(fd, &local_index, &kp, BPF_EXIST | BPF_F_LOCK) && ok;
 	sodium_memzero(&kp, sizeof kp);
 	if (bpf_map_delete_elem(fd, &local_index)) {
 		failed_calls_++;

@@ -45,6 +45,8 @@ bool KeypairRotation::add(const noise::Keypair &keypair, std::uint32_t counter_s
 		// We initiated: the peer has these keys already, send with them at once. An
 		// unconfirmed next (from a crossing handshake) becomes previous, so late data
 		// with it still decrypts; the old current goes.
+		// The data plane moves to the new keypair before any old one goes.
+		store_.set_current(keypair.local_index);
 		if (next_) {
 			drop(previous_);
 			previous_ = std::move(next_);
@@ -56,7 +58,6 @@ bool KeypairRotation::add(const noise::Keypair &keypair, std::uint32_t counter_s
 			current_.reset();
 		}
 		current_ = std::move(fresh);
-		store_.set_current(current_->keypair.local_index);
 	} else {
 		// We responded: wait for the initiator's first data with it (confirm()).
 		drop(next_);
@@ -80,12 +81,12 @@ bool KeypairRotation::confirm(std::uint32_t local_index)
 
 void KeypairRotation::clear()
 {
-	bool had_current = current_.has_value();
+	// Nothing may point at a keypair while it is being retired.
+	if (current_.has_value())
+		store_.set_current(0);
 	drop(previous_);
 	drop(current_);
 	drop(next_);
-	if (had_current)
-		store_.set_current(0);
 }
 
 } // namespace xwg

@@ -7,6 +7,9 @@
 
 #include <bpf/libbpf.h>
 
+#include <atomic>
+#include <thread>
+
 using namespace xwgtest;
 
 namespace {
@@ -259,4 +262,43 @@ TEST_CASE("tx then rx: a packet sealed by xwg_tx is delivered by xwg_rx")
 	auto r = b.rx(frame);
 	CHECK(r.verdict == XDP_REDIRECT);
 	CHECK(Bytes(r.out.begin() + sizeof(ethhdr), r.out.end()) == inner);
+}
+
+TEST_CASE("retiring a keypair never leaves a usable entry with a known (zero) key")
+{
+	// The daemon retires keypairs while packets flow: a race between install/delete
+	// and both programs must never accept a packet sealed with the zero key nor seal
+	// one with it.
+	DataplaneLab lab;
+	std::atomic<bool> stop{false};
+	Key zero{};
+	std::thread rotate([&] {
+		while (!stop) {
+			lab.install_keypair(boottime_ns());
+			lab.dp.delete_keypair(DataplaneLab::kIndex);
+		}
+	});
+	Bytes inner = inner_packet(lab.peer_in4, lab.our_in4, 64);
+	Bytes out_frame = tunnel_frame(inner_packet(lab.our_in4, lab.peer_in4, 64));
+	int delivered = 0, sealed_with_zero = 0, sent = 0;
+	for (uint64_t c = 0; c < 20000; c++) {
+		Bytes forged = udp_frame(lab.peer4, DataplaneLab::kPeerPort, lab.local4, DataplaneLab::kPort,
+					 data_message(DataplaneLab::kIndex, c, zero, inner));
+		if (lab.rx(forged).verdict == XDP_REDIRECT)
+			delivered++;
+		auto t = lab.tx(out_frame);
+		if (t.verdict != TC_ACT_REDIRECT)
+			continue;
+		sent++;
+		Bytes msg(t.out.begin() + sizeof(ethhdr) + sizeof(iphdr) + sizeof(udphdr), t.out.end());
+		Bytes plain;
+		if (open_data_message(msg, zero, plain))
+			sealed_with_zero++;
+	}
+	stop = true;
+	rotate.join();
+	INFO(sent << " packets sent during the race");
+	CHECK(delivered == 0);
+	CHECK(sealed_with_zero == 0);
+	CHECK(sent > 0);
 }
