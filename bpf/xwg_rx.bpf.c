@@ -146,8 +146,13 @@ static __always_inline int rx_data(struct xdp_md *ctx, struct xwg_config *cfg, _
 	bpf_spin_unlock(&kp->lock);
 	if (!fresh)
 		return xwg_drop(XWG_DROP_REPLAYED, XDP_DROP);
-	if (first_use)
-		xwg_event_emit(XWG_EVENT_KEYPAIR_CONFIRMED, kp->peer_id, index, NULL);
+	/* The responder switches keys on this event: if the ring is full, unmark the
+	 * keypair so the next packet tries again. */
+	if (first_use && !xwg_event_emit(XWG_EVENT_KEYPAIR_CONFIRMED, kp->peer_id, index, NULL)) {
+		bpf_spin_lock(&kp->lock);
+		kp->flags &= ~XWG_KEYPAIR_CONFIRMED;
+		bpf_spin_unlock(&kp->lock);
+	}
 
 	if (plain_len == 0) {
 		peer_received(kp, outer, ctx->ingress_ifindex, msg_len, now, 0);

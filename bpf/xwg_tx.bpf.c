@@ -138,6 +138,8 @@ static __always_inline int route_inner(struct __sk_buff *skb, __u32 *inner_len)
 		struct xwg_lpm4_key key = {.prefixlen = 32};
 
 		*inner_len = bpf_ntohs(ip->tot_len);
+		if (*inner_len < sizeof(*ip)) /* would seal as a keepalive */
+			return -XWG_DROP_TX_NOT_IP;
 		__builtin_memcpy(key.addr, &ip->daddr, 4);
 		peer_id = bpf_map_lookup_elem(&allowed_ips4, &key);
 	} else if (ip->version == 6 && skb->protocol == bpf_htons(ETH_P_IPV6)) {

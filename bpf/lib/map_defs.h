@@ -98,15 +98,15 @@ static __always_inline int xwg_drop(enum xwg_drop_reason reason, int verdict)
 	return verdict;
 }
 
-/* Tell the daemon something through the events ring; dropped silently when it is full
- * (the daemon's timers catch up). @ep may be NULL. */
-static __always_inline void xwg_event_emit(__u32 type, __u32 peer_id, __u32 local_index,
-					   const struct xwg_endpoint *ep)
+/* Tell the daemon something through the events ring. Returns 0 when the ring was full
+ * and the event is lost (callers that need it delivered retry later). @ep may be NULL. */
+static __always_inline int xwg_event_emit(__u32 type, __u32 peer_id, __u32 local_index,
+					  const struct xwg_endpoint *ep)
 {
 	struct xwg_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
 
 	if (!ev)
-		return;
+		return 0;
 	__builtin_memset(ev, 0, sizeof(*ev));
 	ev->type = type;
 	ev->peer_id = peer_id;
@@ -114,6 +114,7 @@ static __always_inline void xwg_event_emit(__u32 type, __u32 peer_id, __u32 loca
 	if (ep)
 		ev->endpoint = *ep;
 	bpf_ringbuf_submit(ev, 0);
+	return 1;
 }
 
 static __always_inline struct xwg_config *xwg_config_get(void)
