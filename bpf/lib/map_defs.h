@@ -33,8 +33,12 @@ struct {
 	__type(value, struct xwg_peer_stats);
 } peer_stats SEC(".maps");
 
+/* Not preallocated: a replaced or deleted element is freed only after an RCU grace
+ * period, so a program holding a keypair never sees its memory reused for another
+ * (whose key with this one's counter slot could repeat a nonce). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, XWG_MAX_KEYPAIRS);
 	__type(key, __u32);
 	__type(value, struct xwg_keypair);
