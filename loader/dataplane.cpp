@@ -89,6 +89,13 @@ Dataplane::Dataplane(const DataplaneOptions &opts) : pin_dir_(opts.pin_dir)
 		if (p == MAP_FAILED)
 			throw failure("mmap send_counters", errno);
 		send_counters_ = static_cast<uint64_t *>(p);
+		peers_len_ = (XWG_MAX_PEERS * sizeof(xwg_peer) + getpagesize() - 1) &
+			     ~(size_t)(getpagesize() - 1);
+		p = mmap(nullptr, peers_len_, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 bpf_map__fd(rx_->maps.peers), 0);
+		if (p == MAP_FAILED)
+			throw failure("mmap peers", errno);
+		peers_ = static_cast<xwg_peer *>(p);
 
 		if (!pin_dir_.empty()) {
 			std::filesystem::remove_all(pin_dir_);
@@ -117,6 +124,9 @@ void Dataplane::release()
 	if (send_counters_)
 		munmap(send_counters_, send_counters_len_);
 	send_counters_ = nullptr;
+	if (peers_)
+		munmap(peers_, peers_len_);
+	peers_ = nullptr;
 	xwg_tun__destroy(tun_);
 	xwg_tx__destroy(tx_);
 	xwg_rx__destroy(rx_);
@@ -196,6 +206,27 @@ std::optional<xwg_peer> Dataplane::peer(uint32_t peer_id) const
 	if (!lookup(bpf_map__fd(rx_->maps.peers), &peer_id, &p))
 		return std::nullopt;
 	return p;
+}
+
+bool Dataplane::set_peer_current(uint32_t peer_id, uint32_t local_index)
+{
+	if (peer_id >= XWG_MAX_PEERS) {
+		errno = EINVAL;
+		return false;
+	}
+	std::atomic_ref<uint32_t>(peers_[peer_id].current_index).store(local_index);
+	return true;
+}
+
+bool Dataplane::set_peer_endpoint(uint32_t peer_id, const xwg_endpoint &endpoint)
+{
+	if (peer_id >= XWG_MAX_PEERS) {
+		errno = EINVAL;
+		return false;
+	}
+	// Not atomic as a whole: a packet sent meanwhile may still go to the old endpoint.
+	std::memcpy(&peers_[peer_id].endpoint, &endpoint, sizeof(endpoint));
+	return true;
 }
 
 bool Dataplane::set_keypair(uint32_t local_index, const xwg_keypair &kp)

@@ -55,6 +55,9 @@ public:
 	bool set_peer(uint32_t peer_id, const xwg_peer &peer);
 	bool clear_peer(uint32_t peer_id);
 	std::optional<xwg_peer> peer(uint32_t peer_id) const;
+	// One field of a peer, written in place (the programs write others meanwhile).
+	bool set_peer_current(uint32_t peer_id, uint32_t local_index);
+	bool set_peer_endpoint(uint32_t peer_id, const xwg_endpoint &endpoint);
 	// Keypairs by local index; delete zeroes the keys in the map before removing it.
 	bool set_keypair(uint32_t local_index, const xwg_keypair &kp);
 	bool delete_keypair(uint32_t local_index);
@@ -85,6 +88,8 @@ private:
 	xwg_tun *tun_ = nullptr;
 	uint64_t *send_counters_ = nullptr; // mmapped array
 	size_t send_counters_len_ = 0;
+	xwg_peer *peers_ = nullptr; // mmapped array
+	size_t peers_len_ = 0;
 	std::string pin_dir_;
 	mutable std::atomic<uint64_t> failed_calls_{0};
 };

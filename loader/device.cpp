@@ -100,11 +100,7 @@ public:
 	}
 	void set_current(std::uint32_t local_index) override
 	{
-		auto p = d_.dp_.peer(peer_id_);
-		if (!p)
-			return;
-		p->current_index = local_index;
-		d_.dp_.set_peer(peer_id_, *p);
+		d_.dp_.set_peer_current(peer_id_, local_index);
 	}
 
 private:
@@ -317,8 +313,7 @@ void Device::set_endpoint(Peer &peer, const Endpoint &ep)
 // The data plane sends from the address the kernel would pick for this destination.
 void Device::write_endpoint(Peer &peer)
 {
-	auto value = dp_.peer(peer.id);
-	if (!value || !peer.endpoint)
+	if (!peer.endpoint)
 		return;
 	xwg_endpoint ep{};
 	const Endpoint &e = *peer.endpoint;
@@ -329,8 +324,7 @@ void Device::write_endpoint(Peer &peer)
 		std::memcpy(ep.src.v6, route->src.bytes.data(), e.addr.family == ip_family_v4 ? 4 : 16);
 		ep.ifindex = route->ifindex;
 	}
-	value->endpoint = ep;
-	dp_.set_peer(peer.id, *value);
+	dp_.set_peer_endpoint(peer.id, ep);
 }
 
 PeerRuntime Device::runtime(const WgKey &public_key) const

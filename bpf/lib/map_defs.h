@@ -19,8 +19,11 @@ struct {
 	__type(value, struct xwg_config);
 } config SEC(".maps");
 
+/* Mmapable, so the daemon changes one field (current_index, endpoint) in place instead
+ * of rewriting the whole value, which could undo an endpoint xwg_rx just learned. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, XWG_MAX_PEERS);
 	__type(key, __u32);
 	__type(value, struct xwg_peer);
