@@ -9,17 +9,14 @@
 #include <arpa/inet.h>
 #include <string>
 
+#include "sample_keys.h"
+
 using namespace xwg;
 
 namespace
 {
 
-// Generated with `wg genkey`, `wg pubkey` and `wg genpsk`.
-const char *PRIV1 = "YCG7ogZrwLjlATlPJZ20838exKhPhZ1XmbQRL2nj63I=";
-const char *PUB1 = "/XkYGp4BNRI6JlrU3WwbnYDRF+b05qWIF6gU09QyLxw=";
-const char *PUB2 = "Af0+R0ftyWdNHeOFDfT/l41avoi1DAXiBKce+5heGVk=";
-const char *PUB3 = "k8IZtg5xXIJ8bvXlscPV0PnMk1MEYv5x0vq9PTKYvDY=";
-const char *PSK = "D6+eFOvWRbDKU8dU45K2vCFEx56I4gJdK6PJVio/2uo=";
+using namespace sample_keys;
 
 std::string error_of(const std::string &text, const std::string &file = "wg0.conf")
 {

@@ -34,7 +34,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <dirent.h>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -65,30 +64,6 @@ void run(const std::string &cmd)
 void run_quiet(const std::string &cmd)
 {
 	(void)xwg::lab::sh(cmd, 10);
-}
-
-bool pid_alive(long pid)
-{
-	return kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH;
-}
-
-// Namespaces of earlier runs that were killed before their guards ran.
-void remove_stale_namespaces()
-{
-	DIR *d = opendir("/run/netns");
-	if (!d)
-		return;
-	std::vector<std::string> stale;
-	while (dirent *e = readdir(d)) {
-		std::string n = e->d_name;
-		if ((n.rfind("xwgA", 0) == 0 || n.rfind("xwgB", 0) == 0) && n.size() > 4 &&
-		    n.find_first_not_of("0123456789", 4) == std::string::npos &&
-		    !pid_alive(std::stol(n.substr(4))))
-			stale.push_back(n);
-	}
-	closedir(d);
-	for (auto &n : stale)
-		run_quiet("ip netns del " + n);
 }
 
 struct NetnsGuard {
@@ -224,7 +199,8 @@ struct Lab {
 
 	Lab()
 	{
-		remove_stale_namespaces();
+		xwg::lab::remove_stale_namespaces("xwgA");
+		xwg::lab::remove_stale_namespaces("xwgB");
 		unlink(log.c_str());
 		run("ip netns add " + ns_a);
 		a.name = ns_a;

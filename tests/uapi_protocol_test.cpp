@@ -9,17 +9,14 @@
 
 #include <string>
 
+#include "sample_keys.h"
+
 using namespace xwg;
 
 namespace
 {
 
-const char *PRIV1 = "YCG7ogZrwLjlATlPJZ20838exKhPhZ1XmbQRL2nj63I=";
-const char *PUB1 = "/XkYGp4BNRI6JlrU3WwbnYDRF+b05qWIF6gU09QyLxw=";
-const char *PUB2 = "Af0+R0ftyWdNHeOFDfT/l41avoi1DAXiBKce+5heGVk=";
-const char *PUB3 = "k8IZtg5xXIJ8bvXlscPV0PnMk1MEYv5x0vq9PTKYvDY=";
-const char *PUB4 = "aejmRt+9pcXapQP2slm1uvNL5c/Z1Vw/9BSL4N/eMXg="; // a peer not in the sample
-const char *PSK = "D6+eFOvWRbDKU8dU45K2vCFEx56I4gJdK6PJVio/2uo=";
+using namespace sample_keys;
 
 WgKey key(const char *b64)
 {
