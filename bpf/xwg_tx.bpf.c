@@ -124,6 +124,30 @@ static __always_inline __u32 underlay_ifindex(struct __sk_buff *skb, const struc
 	}
 }
 
+/* Out of @ifindex to the endpoint's next hop. With a next hop from the daemon (strictly
+ * on that underlay, gateway or on-link) no route lookup happens here: the kernel's
+ * lookup for redirect_neigh() is not strict for IPv6 and would follow a more specific
+ * route into the tunnel itself (AllowedIPs ::/0 installed as ::/1 + 8000::/1). */
+static __always_inline int send_to_nexthop(const struct xwg_endpoint *ep, __u32 ifindex)
+{
+	struct bpf_redir_neigh nh = {};
+
+	if (ep->family == AF_INET) {
+		if (!ep->nexthop.v4)
+			return bpf_redirect_neigh(ifindex, NULL, 0, 0);
+		nh.nh_family = AF_INET;
+		nh.ipv4_nh = ep->nexthop.v4;
+	} else {
+		const __u32 *w = (const __u32 *)ep->nexthop.v6;
+
+		if (!(w[0] | w[1] | w[2] | w[3]))
+			return bpf_redirect_neigh(ifindex, NULL, 0, 0);
+		nh.nh_family = AF_INET6;
+		__builtin_memcpy(nh.ipv6_nh, ep->nexthop.v6, 16);
+	}
+	return bpf_redirect_neigh(ifindex, &nh, sizeof(nh), 0);
+}
+
 /* Peer id owning the destination of the inner packet, or -1; sets *inner_len. */
 static __always_inline int route_inner(struct __sk_buff *skb, __u32 *inner_len)
 {
@@ -265,8 +289,9 @@ int xwg_tx(struct __sk_buff *skb)
 		want_handshake(peer, peer_id, XWG_EVENT_HANDSHAKE_NEEDED, local_index, cfg, now);
 		return stage(skb, peer_id, inner_len);
 	}
-	if ((kp->flags & XWG_KEYPAIR_INITIATOR) &&
-	    (counter >= cfg->rekey_after_messages || age >= cfg->rekey_after_time_ns))
+	/* Either side after REKEY_AFTER_MESSAGES, only the initiator after REKEY_AFTER_TIME. */
+	if (counter >= cfg->rekey_after_messages ||
+	    ((kp->flags & XWG_KEYPAIR_INITIATOR) && age >= cfg->rekey_after_time_ns))
 		want_handshake(peer, peer_id, XWG_EVENT_REKEY_NEEDED, local_index, cfg, now);
 
 	/* Pad to 16 (but not beyond the MTU), then room for the tag at the end ... */
@@ -307,5 +332,7 @@ int xwg_tx(struct __sk_buff *skb)
 	ifindex = underlay_ifindex(skb, &ep, cfg);
 	if (!ifindex)
 		return xwg_drop(XWG_DROP_NO_ROUTE, TC_ACT_SHOT);
-	return bpf_redirect_neigh(ifindex, NULL, 0, 0);
+	if (cfg->fwmark)
+		skb->mark = cfg->fwmark;
+	return send_to_nexthop(&ep, ifindex);
 }

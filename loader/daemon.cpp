@@ -206,8 +206,9 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	std::memcpy(cfg.hidden_mac, hmac.data(), 6);
 	for (std::size_t i = 0; i < underlay_ifindex.size(); ++i)
 		cfg.underlay_ifindex[i] = static_cast<__u32>(underlay_ifindex[i]);
-	cfg.rekey_after_messages = XWG_REKEY_AFTER_MESSAGES;
-	cfg.reject_after_messages = XWG_REJECT_AFTER_MESSAGES;
+	cfg.rekey_after_messages = timers.rekey_after_messages;
+	cfg.reject_after_messages = timers.reject_after_messages;
+	cfg.fwmark = config.iface.fwmark;
 	cfg.rekey_after_time_ns = timers.rekey_after_time_ns;
 	cfg.reject_after_time_ns = timers.reject_after_time_ns;
 	cfg.rekey_timeout_ns = timers.rekey_timeout_ns;

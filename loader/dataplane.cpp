@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <chrono>
 #include <thread>
@@ -226,6 +227,23 @@ bool Dataplane::set_peer_endpoint(uint32_t peer_id, const xwg_endpoint &endpoint
 	}
 	// Not atomic as a whole: a packet sent meanwhile may still go to the old endpoint.
 	std::memcpy(&peers_[peer_id].endpoint, &endpoint, sizeof(endpoint));
+	return true;
+}
+
+bool Dataplane::set_peer_nexthop(uint32_t peer_id, const xwg_endpoint &learned,
+				 const uint8_t *nexthop)
+{
+	if (peer_id >= XWG_MAX_PEERS) {
+		errno = EINVAL;
+		return false;
+	}
+	xwg_endpoint &ep = peers_[peer_id].endpoint;
+	const std::size_t len = learned.family == AF_INET ? 4 : 16;
+	// Only while the endpoint is still the learned one: a later roam has its own.
+	if (ep.family != learned.family || ep.port != learned.port ||
+	    std::memcmp(ep.addr.v6, learned.addr.v6, len) != 0)
+		return false;
+	std::memcpy(ep.nexthop.v6, nexthop, len);
 	return true;
 }
 

@@ -3,6 +3,7 @@
 #include "loader/device.h"
 
 #include "loader/noise/transport.h"
+#include "loader/route_lookup.h"
 
 #include <arpa/inet.h>
 #include <sodium.h>
@@ -150,8 +151,13 @@ void Device::apply(const DeviceConfig &next, const ConfigDelta &delta)
 	const DeviceConfig old = config_;
 	config_ = next;
 	config_.iface.listen_port = udp_.port();
-	if (delta.fwmark)
+	if (delta.fwmark) {
 		udp_.set_fwmark(next.iface.fwmark);
+		if (auto cfg = dp_.config()) {
+			cfg->fwmark = next.iface.fwmark;
+			dp_.set_config(*cfg);
+		}
+	}
 	if (delta.private_key || (!have_identity_ && next.iface.private_key))
 		set_private_key(next.iface.private_key);
 
@@ -310,18 +316,23 @@ void Device::set_endpoint(Peer &peer, const Endpoint &ep)
 	write_endpoint(peer);
 }
 
-// The data plane sends from the address the kernel would pick for this destination.
+// The data plane sends through the underlay, next hop and source address the kernel's
+// route to this destination (strictly through an underlay) names.
 void Device::write_endpoint(Peer &peer)
 {
 	if (!peer.endpoint)
 		return;
 	xwg_endpoint ep{};
 	const Endpoint &e = *peer.endpoint;
+	const std::size_t len = e.addr.family == ip_family_v4 ? 4 : 16;
 	ep.family = static_cast<__u16>(e.addr.family);
 	ep.port = htons(e.port);
-	std::memcpy(ep.addr.v6, e.addr.bytes.data(), e.addr.family == ip_family_v4 ? 4 : 16);
-	if (auto route = source_route_for(e, udp_.underlays())) {
-		std::memcpy(ep.src.v6, route->src.bytes.data(), e.addr.family == ip_family_v4 ? 4 : 16);
+	std::memcpy(ep.addr.v6, e.addr.bytes.data(), len);
+	if (auto route = underlay_route(e.addr, udp_.underlays())) {
+		if (route->src.family == e.addr.family)
+			std::memcpy(ep.src.v6, route->src.bytes.data(), len);
+		if (route->nexthop.family == e.addr.family)
+			std::memcpy(ep.nexthop.v6, route->nexthop.bytes.data(), len);
 		ep.ifindex = route->ifindex;
 	}
 	dp_.set_peer_endpoint(peer.id, ep);
@@ -393,8 +404,12 @@ bool Device::send_data(Peer &peer, std::span<const std::uint8_t> plain)
 	if (!cur || !peer.endpoint)
 		return false;
 	std::uint64_t counter = dp_.take_send_counter(cur->counter_slot);
-	if (counter >= XWG_REJECT_AFTER_MESSAGES)
+	if (counter >= settings_.reject_after_messages) {
+		send_initiation(peer, false);
 		return false;
+	}
+	if (counter >= settings_.rekey_after_messages)
+		send_initiation(peer, false);
 	std::vector<std::uint8_t> out(noise::transport_len(plain.size(), config_.iface.mtu));
 	std::size_t n = noise::transport_seal(out, cur->keypair.sending, cur->keypair.remote_index,
 					      counter, plain, config_.iface.mtu);
@@ -597,12 +612,22 @@ void Device::on_event(const void *data, std::size_t len)
 		return;
 	const std::uint64_t now = noise::boottime_ns();
 	switch (ev.type) {
-	case XWG_EVENT_HANDSHAKE_NEEDED:
+	case XWG_EVENT_HANDSHAKE_NEEDED: {
+		// The data plane may have asked just before a keypair became current (a
+		// responder's first reply races its confirmation): then there is nothing to
+		// do, and a second handshake would only replace a fresh session.
+		const auto *cur = peer->keypairs.current();
+		const bool about_current = ev.local_index == 0 ||
+					   (cur && cur->keypair.local_index == ev.local_index);
+		if (!about_current || (ev.local_index == 0 && current_usable(*peer, now)))
+			break;
 		send_initiation(*peer, false);
 		break;
+	}
 	case XWG_EVENT_REKEY_NEEDED:
-		if (const auto *cur = peer->keypairs.current();
-		    cur && cur->keypair.initiator && cur->keypair.local_index == ev.local_index)
+		// Either side rekeys after REKEY_AFTER_MESSAGES; only the initiator after
+		// REKEY_AFTER_TIME (the data plane checks which one applies).
+		if (const auto *cur = peer->keypairs.current(); cur && cur->keypair.local_index == ev.local_index)
 			send_initiation(*peer, false);
 		break;
 	case XWG_EVENT_ENDPOINT_CHANGED: {
@@ -611,8 +636,12 @@ void Device::on_event(const void *data, std::size_t len)
 		ep.port = ntohs(ev.endpoint.port);
 		std::memcpy(ep.addr.bytes.data(), ev.endpoint.addr.v6,
 			    ep.addr.family == ip_family_v4 ? 4 : 16);
-		if (ep.addr.family == ip_family_v4 || ep.addr.family == ip_family_v6)
-			peer->endpoint = ep; // the data plane wrote the map itself
+		if (ep.addr.family != ip_family_v4 && ep.addr.family != ip_family_v6)
+			break;
+		peer->endpoint = ep; // the data plane wrote the map itself, without a next hop
+		if (auto route = route_get(ep.addr, ev.endpoint.ifindex))
+			if (route->nexthop.family == ep.addr.family)
+				dp_.set_peer_nexthop(peer->id, ev.endpoint, route->nexthop.bytes.data());
 		break;
 	}
 	case XWG_EVENT_KEYPAIR_CONFIRMED:

@@ -2,6 +2,7 @@
 // bodies mirror Linux's wg_timers_* one to one, so the two can be compared line by line.
 #include "loader/timers.h"
 
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <random>
@@ -33,6 +34,21 @@ std::uint64_t env_seconds_ns(const char *name, std::uint64_t fallback)
 	return static_cast<std::uint64_t>(seconds * 1e9);
 }
 
+// A packet count from an environment variable, 1..@max, or the default.
+std::uint64_t env_count(const char *name, std::uint64_t fallback, std::uint64_t max)
+{
+	const char *text = std::getenv(name);
+	if (!text || !*text)
+		return fallback;
+	char *end = nullptr;
+	errno = 0;
+	unsigned long long n = std::strtoull(text, &end, 10);
+	if (*end != '\0' || errno || n == 0 || n > max || text[0] == '-')
+		throw std::invalid_argument(std::string(name) + "=" + text +
+					    ": expected a packet count from 1 to " + std::to_string(max));
+	return n;
+}
+
 } // namespace
 
 TimerSettings TimerSettings::from_environment()
@@ -43,6 +59,10 @@ TimerSettings TimerSettings::from_environment()
 	s.rekey_attempt_time_ns = env_seconds_ns("XWG_REKEY_ATTEMPT_TIME", s.rekey_attempt_time_ns);
 	s.rekey_timeout_ns = env_seconds_ns("XWG_REKEY_TIMEOUT", s.rekey_timeout_ns);
 	s.keepalive_timeout_ns = env_seconds_ns("XWG_KEEPALIVE_TIMEOUT", s.keepalive_timeout_ns);
+	s.rekey_after_messages =
+		env_count("XWG_REKEY_AFTER_MESSAGES", s.rekey_after_messages, XWG_REKEY_AFTER_MESSAGES);
+	s.reject_after_messages =
+		env_count("XWG_REJECT_AFTER_MESSAGES", s.reject_after_messages, XWG_REJECT_AFTER_MESSAGES);
 	// Jitter stays a fraction of the retransmit time when tests shorten it.
 	if (s.rekey_timeout_ns < 5'000'000'000ULL)
 		s.jitter_max_ns = s.rekey_timeout_ns / 15;

@@ -19,6 +19,8 @@
 // and call run_expired() with the time now; it calls back into Actions for what is due.
 #pragma once
 
+#include "xwg/protocol.h"
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -33,12 +35,16 @@ struct TimerSettings {
 	std::uint64_t rekey_timeout_ns = 5'000'000'000ULL;
 	std::uint64_t keepalive_timeout_ns = 10'000'000'000ULL;
 	std::uint64_t jitter_max_ns = 333'000'000ULL; // upper bound of the random extra delay
+	std::uint64_t rekey_after_messages = XWG_REKEY_AFTER_MESSAGES;
+	std::uint64_t reject_after_messages = XWG_REJECT_AFTER_MESSAGES;
 
 	// REKEY_ATTEMPT_TIME / REKEY_TIMEOUT: initiations tried before giving up.
 	unsigned max_handshake_attempts() const;
 	// Reads XWG_REKEY_AFTER_TIME, XWG_REJECT_AFTER_TIME, XWG_REKEY_ATTEMPT_TIME,
-	// XWG_REKEY_TIMEOUT, XWG_KEEPALIVE_TIMEOUT (seconds, fractional allowed). Throws
-	// std::invalid_argument naming a variable that is not a positive number.
+	// XWG_REKEY_TIMEOUT, XWG_KEEPALIVE_TIMEOUT (seconds, fractional allowed) and
+	// XWG_REKEY_AFTER_MESSAGES, XWG_REJECT_AFTER_MESSAGES (packets, at most
+	// WireGuard's own values). Throws std::invalid_argument naming a variable that is
+	// not a positive number in range.
 	static TimerSettings from_environment();
 };
 

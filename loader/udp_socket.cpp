@@ -1,8 +1,9 @@
 // udp_socket.cpp — see udp_socket.h.
 #include "loader/udp_socket.h"
 
+#include "loader/route_lookup.h"
+
 #include <arpa/inet.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -162,16 +163,17 @@ bool UdpSockets::send(const Endpoint &to, std::span<const std::uint8_t> data)
 	// Pin the underlay and source address (IP_PKTINFO / IPV6_PKTINFO) when there are
 	// underlays to keep to.
 	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
-	std::optional<SourceRoute> route;
+	std::optional<Route> route;
 	if (!underlays_.empty())
-		route = source_route_for(to, underlays_);
+		route = underlay_route(to.addr, underlays_);
 	if (route) {
 		msg.msg_control = control;
 		cmsghdr *c = reinterpret_cast<cmsghdr *>(control);
 		if (v4) {
 			in_pktinfo pi{};
 			pi.ipi_ifindex = static_cast<int>(route->ifindex);
-			std::memcpy(&pi.ipi_spec_dst, route->src.bytes.data(), 4);
+			if (route->src.family == ip_family_v4)
+				std::memcpy(&pi.ipi_spec_dst, route->src.bytes.data(), 4);
 			c->cmsg_level = IPPROTO_IP;
 			c->cmsg_type = IP_PKTINFO;
 			c->cmsg_len = CMSG_LEN(sizeof(pi));
@@ -180,7 +182,11 @@ bool UdpSockets::send(const Endpoint &to, std::span<const std::uint8_t> data)
 		} else {
 			in6_pktinfo pi{};
 			pi.ipi6_ifindex = route->ifindex;
-			std::memcpy(&pi.ipi6_addr, route->src.bytes.data(), 16);
+			// IPv6 keeps to ipi6_ifindex only when no source is given; otherwise a
+			// more specific route (::/1 into the tunnel) wins. So when only the pinned
+			// lookup found the underlay, the kernel picks the source there.
+			if (!route->pinned && route->src.family == ip_family_v6)
+				std::memcpy(&pi.ipi6_addr, route->src.bytes.data(), 16);
 			c->cmsg_level = IPPROTO_IPV6;
 			c->cmsg_type = IPV6_PKTINFO;
 			c->cmsg_len = CMSG_LEN(sizeof(pi));
@@ -204,78 +210,6 @@ std::optional<UdpSockets::Datagram> UdpSockets::receive(int fd)
 	d.data.resize(static_cast<std::size_t>(n));
 	d.from = from_sockaddr(ss);
 	return d;
-}
-
-namespace {
-
-// The interface that holds @addr locally, 0 when none does.
-unsigned interface_with_address(const IpAddr &addr)
-{
-	ifaddrs *list = nullptr;
-	unsigned found = 0;
-	if (getifaddrs(&list) != 0)
-		return 0;
-	for (ifaddrs *i = list; i && !found; i = i->ifa_next) {
-		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
-			continue;
-		sockaddr_storage ss{};
-		std::memcpy(&ss, i->ifa_addr, i->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in)
-										  : sizeof(sockaddr_in6));
-		if (from_sockaddr(ss).addr == addr)
-			found = if_nametoindex(i->ifa_name);
-	}
-	freeifaddrs(list);
-	return found;
-}
-
-} // namespace
-
-namespace {
-
-// Connects a probe socket to @to (bound to device @bind_ifindex when non-zero) and reads
-// the source address the kernel chose.
-std::optional<SourceRoute> probe_route(const Endpoint &to, unsigned bind_ifindex)
-{
-	int family = to.addr.family == ip_family_v4 ? AF_INET : AF_INET6;
-	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return std::nullopt;
-	std::optional<SourceRoute> out;
-	char name[IF_NAMESIZE] = {};
-	if (bind_ifindex && (!if_indextoname(bind_ifindex, name) ||
-			     setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, sizeof(name)) != 0)) {
-		close(fd);
-		return std::nullopt;
-	}
-	sockaddr_storage ss;
-	socklen_t len = to_sockaddr(to, ss);
-	if (connect(fd, reinterpret_cast<sockaddr *>(&ss), len) == 0) {
-		len = sizeof(ss);
-		if (getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len) == 0) {
-			SourceRoute r;
-			r.src = from_sockaddr(ss).addr;
-			r.ifindex = bind_ifindex ? bind_ifindex : interface_with_address(r.src);
-			out = r;
-		}
-	}
-	close(fd);
-	return out;
-}
-
-} // namespace
-
-std::optional<SourceRoute> source_route_for(const Endpoint &to, const std::vector<unsigned> &underlays)
-{
-	auto r = probe_route(to, 0);
-	if (underlays.empty())
-		return r;
-	for (unsigned u : underlays)
-		if (r && r->ifindex == u)
-			return r;
-	for (unsigned u : underlays)
-		if (auto bound = probe_route(to, u))
-			return bound;
-	return std::nullopt;
 }
 
 } // namespace xwg

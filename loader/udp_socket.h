@@ -36,7 +36,7 @@ public:
 	void set_underlays(std::vector<unsigned> ifindexes) { underlays_ = std::move(ifindexes); }
 	const std::vector<unsigned> &underlays() const { return underlays_; }
 
-	// Sends from the underlay and source address source_route_for() picks.
+	// Sends through the underlay and from the source address underlay_route() picks.
 	bool send(const Endpoint &to, std::span<const std::uint8_t> data);
 	// One datagram from fd (non-blocking); nullopt when none is waiting.
 	struct Datagram {
@@ -51,17 +51,5 @@ private:
 	std::uint16_t port_ = 0;
 	std::vector<unsigned> underlays_;
 };
-
-// How the kernel would reach `to`: the local address it sends from and the interface
-// that owns that address (for the data plane's endpoint.src and endpoint.ifindex);
-// nullopt when there is no route. ifindex is 0 when no interface holds the address.
-// With @underlays, a route through anything else (the tunnel itself) does not count:
-// the route is looked up again bound to each underlay in turn.
-struct SourceRoute {
-	IpAddr src;
-	unsigned ifindex = 0;
-};
-std::optional<SourceRoute> source_route_for(const Endpoint &to,
-					    const std::vector<unsigned> &underlays = {});
 
 } // namespace xwg

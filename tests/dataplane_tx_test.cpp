@@ -222,6 +222,32 @@ TEST_CASE("tx: counter limits")
 	CHECK(lab.drop_count(XWG_DROP_STAGED) == 1);
 }
 
+TEST_CASE("tx: both sides rekey after REKEY_AFTER_MESSAGES, from the configured limit")
+{
+	auto flags = GENERATE(0u, static_cast<unsigned>(XWG_KEYPAIR_INITIATOR));
+	DYNAMIC_SECTION((flags ? "initiator" : "responder") << " keypair")
+	{
+		DataplaneLab lab;
+		auto cfg = lab.dp.config();
+		REQUIRE(cfg);
+		cfg->rekey_after_messages = 5;
+		REQUIRE(lab.dp.set_config(*cfg));
+		Events events(lab.dp.events_fd());
+		Bytes inner = inner_packet(lab.our_in4, lab.peer_in4, 10);
+		lab.install_keypair(boottime_ns(), flags);
+
+		lab.dp.reset_send_counter(DataplaneLab::kSlot, 4);
+		open_sent(lab, lab.tx(tunnel_frame(inner)), AF_INET);
+		CHECK(events.take().empty());
+		// Counter 5 is still sent, and asks for a new handshake.
+		open_sent(lab, lab.tx(tunnel_frame(inner)), AF_INET);
+		auto recs = events.take();
+		REQUIRE(recs.size() == 1);
+		CHECK(event_of(recs[0]).type == XWG_EVENT_REKEY_NEEDED);
+		CHECK(event_of(recs[0]).local_index == DataplaneLab::kIndex);
+	}
+}
+
 TEST_CASE("tx: drops without a peer, without an endpoint, for non-IP")
 {
 	DataplaneLab lab;

@@ -766,8 +766,13 @@ struct Tunnel {
 		b.in("ip addr add 2001:db8::2/64 dev " + ub + " nodad");
 		b.in("ip link set " + ub + " up");
 		if (opt.a_full_tunnel) {
-			b.in("ip addr add 203.0.113.2/32 dev " + ub);
-			b.in("ip addr add 2001:db8:f::2/128 dev " + ub + " nodad");
+			// B's endpoint is one hop away, behind B's underlay address: on B's
+			// loopback, and B answers ARP only for addresses of the asking interface
+			// (IPv6 neighbour discovery does that anyway). A reaches it only through
+			// its default routes' gateway, never by resolving it on the underlay.
+			b.in("sysctl -qw net.ipv4.conf.all.arp_ignore=1");
+			b.in("ip addr add 203.0.113.2/32 dev lo");
+			b.in("ip addr add 2001:db8:f::2/128 dev lo");
 			a.in("ip route add default via 192.0.2.2 dev " + ua);
 			a.in("ip -6 route add default via 2001:db8::2 dev " + ua);
 		}

@@ -174,3 +174,20 @@ TEST_CASE("timer settings come from XWG_* variables in fractional seconds", "[ti
 	unsetenv("XWG_REKEY_TIMEOUT");
 	unsetenv("XWG_KEEPALIVE_TIMEOUT");
 }
+
+TEST_CASE("message limits come from XWG_*_AFTER_MESSAGES, never above WireGuard's", "[timers]")
+{
+	CHECK(TimerSettings::from_environment().rekey_after_messages == XWG_REKEY_AFTER_MESSAGES);
+	setenv("XWG_REKEY_AFTER_MESSAGES", "1000", 1);
+	setenv("XWG_REJECT_AFTER_MESSAGES", "2000", 1);
+	auto s = TimerSettings::from_environment();
+	CHECK(s.rekey_after_messages == 1000);
+	CHECK(s.reject_after_messages == 2000);
+	for (const char *bad : {"0", "-5", "1e3", "lots", "18446744073709551615"}) {
+		setenv("XWG_REJECT_AFTER_MESSAGES", bad, 1);
+		CHECK_THROWS_WITH(TimerSettings::from_environment(),
+				  Catch::Contains(std::string("XWG_REJECT_AFTER_MESSAGES=") + bad));
+	}
+	unsetenv("XWG_REKEY_AFTER_MESSAGES");
+	unsetenv("XWG_REJECT_AFTER_MESSAGES");
+}

@@ -54,7 +54,7 @@ struct xwg_config {
 	__u64 reject_after_time_ns;
 	__u64 rekey_timeout_ns;         /* "handshake needed" events at most this often */
 	__u32 rx_cpus;                  /* >= 2: decrypt on the next CPU (rx_cpumap) */
-	__u32 pad1;
+	__u32 fwmark;                   /* skb->mark of encrypted packets (0 = leave it) */
 };
 
 /* An endpoint as learned or configured; family 0 = unknown. */
@@ -70,6 +70,10 @@ struct xwg_endpoint {
 		__be32 v4;
 		__u8 v6[16];
 	} src;
+	union {                         /* next hop on ifindex: gateway or addr itself; */
+		__be32 v4;              /* all zero = unknown (TX asks the kernel's FIB, */
+		__u8 v6[16];            /* as after roaming until the daemon fills it in) */
+	} nexthop;
 };
 
 /* `peers` (array indexed by peer id, 0..XWG_MAX_PEERS-1; id assigned by the daemon). */
@@ -137,7 +141,7 @@ struct xwg_lpm6_key {
 /* `events` ring buffer: a header, then type-specific data. */
 enum xwg_event_type {
 	XWG_EVENT_HANDSHAKE_NEEDED = 1, /* data to send, no usable keypair */
-	XWG_EVENT_REKEY_NEEDED = 2,     /* initiator keypair passed REKEY_AFTER_* */
+	XWG_EVENT_REKEY_NEEDED = 2,     /* REKEY_AFTER_MESSAGES, or initiator's REKEY_AFTER_TIME */
 	XWG_EVENT_ENDPOINT_CHANGED = 3, /* authenticated packet from a new address */
 	XWG_EVENT_KEYPAIR_CONFIRMED = 4,/* first data received with a (responder's) keypair */
 	XWG_EVENT_STAGED_PACKET = 5,    /* an inner packet waiting for a session */
