@@ -336,13 +336,14 @@ void Dataplane::reset_send_counter(uint32_t slot, uint64_t value)
 	std::atomic_ref<uint64_t>(send_counters_[slot]).store(value);
 }
 
-PeerStats Dataplane::peer_stats(uint32_t peer_id) const
+namespace {
+
+// One peer's per-CPU stats folded: counters summed, timestamps the latest.
+PeerStats fold_per_cpu(const xwg_peer_stats *per_cpu, std::size_t cpus)
 {
-	std::vector<xwg_peer_stats> per_cpu(possible_cpus());
 	PeerStats sum{};
-	if (!lookup(bpf_map__fd(rx_->maps.peer_stats), &peer_id, per_cpu.data()))
-		return sum;
-	for (const auto &s : per_cpu) {
+	for (std::size_t i = 0; i < cpus; ++i) {
+		const auto &s = per_cpu[i];
 		sum.rx_bytes += s.rx_bytes;
 		sum.tx_bytes += s.tx_bytes;
 		sum.rx_packets += s.rx_packets;
@@ -352,6 +353,41 @@ PeerStats Dataplane::peer_stats(uint32_t peer_id) const
 		sum.last_tx_ns = std::max(sum.last_tx_ns, s.last_tx_ns);
 	}
 	return sum;
+}
+
+} // namespace
+
+PeerStats Dataplane::peer_stats(uint32_t peer_id) const
+{
+	std::vector<xwg_peer_stats> per_cpu(possible_cpus());
+	if (!lookup(bpf_map__fd(rx_->maps.peer_stats), &peer_id, per_cpu.data()))
+		return PeerStats{};
+	return fold_per_cpu(per_cpu.data(), per_cpu.size());
+}
+
+std::vector<PeerStats> Dataplane::peer_stats_below(uint32_t count) const
+{
+	count = std::min<uint32_t>(count, XWG_MAX_PEERS);
+	const std::size_t cpus = possible_cpus();
+	std::vector<PeerStats> out(count);
+	if (count == 0)
+		return out;
+	std::vector<uint32_t> keys(count);
+	std::vector<xwg_peer_stats> values(static_cast<std::size_t>(count) * cpus);
+	uint32_t next = 0, n = count;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	// One syscall for every id below count (ENOENT: the map ended first).
+	int err = bpf_map_lookup_batch(bpf_map__fd(rx_->maps.peer_stats), nullptr, &next,
+				       keys.data(), values.data(), &n, &opts);
+	if (err && errno != ENOENT) {
+		for (uint32_t id = 0; id < count; ++id)
+			out[id] = peer_stats(id);
+		return out;
+	}
+	for (uint32_t i = 0; i < n && i < count; ++i)
+		if (keys[i] < count)
+			out[keys[i]] = fold_per_cpu(&values[i * cpus], cpus);
+	return out;
 }
 
 bool Dataplane::reset_peer_stats(uint32_t peer_id)

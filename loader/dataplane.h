@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 struct xwg_rx;
 struct xwg_tx;
@@ -75,6 +76,8 @@ public:
 	void reset_send_counter(uint32_t slot, uint64_t value);
 
 	PeerStats peer_stats(uint32_t peer_id) const;
+	// The stats of peer ids 0..count-1 at once (one batch lookup), indexed by id.
+	std::vector<PeerStats> peer_stats_below(uint32_t count) const;
 	bool reset_peer_stats(uint32_t peer_id);
 	DropCounters drops() const;
 	// Counts a drop decided in userspace (XWG_DROP_CONTROL_*: no program writes those).

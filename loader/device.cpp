@@ -669,10 +669,15 @@ void Device::on_event(const void *data, std::size_t len)
 void Device::tick(std::uint64_t now)
 {
 	enum Kind { sent, received, received_data };
+	std::uint32_t below = 0;
+	for (const Peer *peer : by_id_)
+		if (peer)
+			below = std::max(below, peer->id + 1);
+	const auto all_stats = dp_.peer_stats_below(below);
 	for (Peer *peer : by_id_) {
 		if (!peer)
 			continue;
-		auto stats = dp_.peer_stats(peer->id);
+		const auto &stats = all_stats[peer->id];
 		std::vector<std::pair<std::uint64_t, Kind>> events;
 		if (stats.last_tx_ns > peer->seen_tx_ns)
 			events.push_back({stats.last_tx_ns, sent});

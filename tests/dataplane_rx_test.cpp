@@ -62,6 +62,13 @@ TEST_CASE("rx: valid data in every family combination is delivered exactly")
 	auto st = lab.dp.peer_stats(DataplaneLab::kPeer);
 	CHECK(st.rx_packets == counter);
 	CHECK(st.last_rx_data_ns > 0);
+	// The daemon's tick reads every peer at once; it must see the same.
+	auto all = lab.dp.peer_stats_below(DataplaneLab::kPeer + 2);
+	REQUIRE(all.size() == DataplaneLab::kPeer + 2);
+	CHECK(all[DataplaneLab::kPeer].rx_packets == st.rx_packets);
+	CHECK(all[DataplaneLab::kPeer].rx_bytes == st.rx_bytes);
+	CHECK(all[DataplaneLab::kPeer].last_rx_data_ns == st.last_rx_data_ns);
+	CHECK(all[DataplaneLab::kPeer + 1].rx_packets == 0);
 }
 
 TEST_CASE("rx: frames that are not ours pass untouched")
