@@ -10,9 +10,11 @@
  * under its reason (include/xwg/drop_reasons.h). Timers and roaming are reported to the
  * daemon through per-peer timestamps and the events ring.
  *
- * With config.rx_cpus >= 2, xwg_rx only classifies and hands data packets to the next
- * CPU through rx_cpumap, whose xwg_rx_cpumap does the rest: encryption and decryption
- * then run on different CPUs even when one CPU took both ends' softirq work.
+ * With config.rx_cpus >= 2, xwg_rx only classifies and hands data packets to a CPU
+ * chosen by their receiver index (one CPU per keypair, so a peer's packets stay in
+ * order) through rx_cpumap, whose xwg_rx_cpumap does the rest: decryption then leaves
+ * the CPU that took the frame, which in a two-namespace lab also runs the sender's
+ * encryption, and many peers spread over the CPUs.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -240,11 +242,15 @@ static __always_inline int rx_frame(struct xdp_md *ctx, enum rx_stage stage)
 	}
 
 	if (stage == RX_ON_NIC && cfg->rx_cpus >= 2) {
-		__u32 cpu = bpf_get_smp_processor_id() + 1;
+		const struct xwg_msg_data *hdr = msg;
+		__u32 cpu;
 		long verdict;
 
-		if (cpu >= cfg->rx_cpus)
-			cpu = 0;
+		/* One CPU per keypair (the receiver index is random): a peer's packets are
+		 * decrypted in the order they came, as TCP wants them. */
+		if ((void *)(hdr + 1) > data_end)
+			return xwg_drop(XWG_DROP_BAD_LENGTH, XDP_DROP);
+		cpu = hdr->key_idx % cfg->rx_cpus;
 		/* XDP_PASS back when the entry is missing: then decrypt right here */
 		verdict = bpf_redirect_map(&rx_cpumap, cpu, XDP_PASS);
 		if (verdict == XDP_REDIRECT)

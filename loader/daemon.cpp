@@ -212,7 +212,8 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	cfg.rekey_after_time_ns = timers.rekey_after_time_ns;
 	cfg.reject_after_time_ns = timers.reject_after_time_ns;
 	cfg.rekey_timeout_ns = timers.rekey_timeout_ns;
-	// Decrypt on the next CPU (cpumap) when there is one; XWG_RX_CPUMAP=0 turns it off.
+	// Decrypt on a CPU chosen per keypair (cpumap) when there are two or more;
+	// XWG_RX_CPUMAP=0 turns it off.
 	if (const char *e = std::getenv("XWG_RX_CPUMAP"); !(e && std::string(e) == "0")) {
 		long online = sysconf(_SC_NPROCESSORS_ONLN);
 		if (online >= 2)
