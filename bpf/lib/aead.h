@@ -21,14 +21,15 @@
  * separate vectors.
  *
  * How the BPF side stays verifiable and inside the 512-byte stack (which counts the whole
- * call chain): bpf_loop() (Linux 5.17+) calls one callback per two 64-byte chunks, which
+ * call chain): bpf_loop() (Linux 5.17+) calls one callback per four 64-byte chunks, which
  * re-derives data/data_end from the ctx and bounds-checks its chunks, so the verifier
  * checks it once whatever the length; the tail (< 64 bytes) is a bounded loop. The
- * per-message state (cipher state, two keystream blocks, MAC block: ~380 bytes) lives in
+ * per-message state (cipher state, four keystream blocks, MAC block: ~500 bytes) lives in
  * a per-CPU scratch map, not on the stack, and the block functions are subprograms, so
  * the AEAD adds about 200 bytes to its caller's chain. The hot parts, the ChaCha20
- * rounds (two blocks interleaved) and four Poly1305 blocks at a time, are BPF assembly
- * (chacha20.h, poly1305.h) that keeps the working words in registers.
+ * rounds (four blocks interleaved, two for a message's last one or two blocks) and four
+ * Poly1305 blocks at a time, are BPF assembly (chacha20.h, poly1305.h) that keeps the
+ * working words in registers.
  */
 #ifndef XWG_BPF_LIB_AEAD_H
 #define XWG_BPF_LIB_AEAD_H
@@ -212,7 +213,7 @@ static inline int xwg_aead_open(__u8 *buf, __u32 len, const __u8 *aad, __u32 aad
  */
 struct xwg_aead_scratch {
 	struct xwg_aead a;
-	__u32 ks[32]; /* two keystream blocks */
+	__u32 ks[64]; /* four keystream blocks */
 	__u32 m[4];   /* next block to MAC */
 	__u32 buf[16]; /* the tail's ciphertext, zero-padded */
 	__u32 tag[4];
@@ -267,6 +268,13 @@ static __noinline __attribute__((unused)) void xwg_aead_keystream2(struct xwg_ae
 								   __u32 counter)
 {
 	xwg_chacha20_blocks2(&st->a.chacha, counter, st->ks);
+}
+
+/* The keystream blocks @counter + k into ks[16k..16k+15], k = 0..3. */
+static __noinline __attribute__((unused)) void xwg_aead_keystream4(struct xwg_aead_scratch *st,
+								   __u32 counter)
+{
+	xwg_chacha20_blocks4(&st->a.chacha, counter, st->ks);
 }
 
 /* MAC the 64 bytes at @p (bounds checked by the caller). */
@@ -326,13 +334,14 @@ static __noinline __attribute__((unused)) void xwg_aead_finish(struct xwg_aead_s
 }
 
 #define XWG_AEAD_DEFINE(NAME, CTX_T, SLOT)                                                \
-/* Full 64-byte chunks 2i and 2i + 1 (if there is one): two keystream blocks per call. */ \
+/* Full 64-byte chunks 4i .. 4i + 3 (those there are): four keystream blocks per call. */ \
 static __always_inline long xwg_aead_##NAME##_chunk(__u32 i, struct xwg_aead_loop *l, int mode) \
 {                                                                                         \
 	CTX_T *c = l->ctx;                                                                \
 	struct xwg_aead_scratch *st = l->st;                                              \
 	void *data = (void *)(long)c->data, *end = (void *)(long)c->data_end;             \
-	__u32 at = st->off + i * (2 * XWG_CHACHA20_BLOCK);                                \
+	__u32 at = st->off + i * (4 * XWG_CHACHA20_BLOCK);                                \
+	__u32 nfull = st->len / XWG_CHACHA20_BLOCK;                                       \
 	__u8 *p;                                                                          \
                                                                                           \
 	if (at > XWG_AEAD_MAX_OFF + XWG_AEAD_MAX_LEN)                                     \
@@ -340,21 +349,25 @@ static __always_inline long xwg_aead_##NAME##_chunk(__u32 i, struct xwg_aead_loo
 	p = data + at;                                                                    \
 	if ((void *)(p + XWG_CHACHA20_BLOCK) > end)                                       \
 		goto fail;                                                                \
-	if (mode != XWG_AEAD_MAC)                                                         \
-		xwg_aead_keystream2(st, 1 + 2 * i);                                       \
-	if (mode != XWG_AEAD_MAC)                                                         \
-		xwg_aead_xor64(p, st->ks);                                                \
-	if (mode != XWG_AEAD_XOR)                                                         \
-		xwg_aead_mac64(&st->a.poly, p);                                           \
-	if (2 * i + 1 >= st->len / XWG_CHACHA20_BLOCK)                                    \
-		return 0;                                                                 \
-	if ((void *)(p + 2 * XWG_CHACHA20_BLOCK) > end)                                   \
-		goto fail;                                                                \
-	p += XWG_CHACHA20_BLOCK;                                                          \
-	if (mode != XWG_AEAD_MAC)                                                         \
-		xwg_aead_xor64(p, st->ks + XWG_CHACHA20_WORDS);                           \
-	if (mode != XWG_AEAD_XOR)                                                         \
-		xwg_aead_mac64(&st->a.poly, p);                                           \
+	/* the blocks this step and the tail need: two blocks cost less than four */     \
+	if (mode != XWG_AEAD_MAC) {                                                       \
+		if ((st->len + XWG_CHACHA20_BLOCK - 1) / XWG_CHACHA20_BLOCK - 4 * i > 2)  \
+			xwg_aead_keystream4(st, 1 + 4 * i);                               \
+		else                                                                      \
+			xwg_aead_keystream2(st, 1 + 4 * i);                               \
+	}                                                                                 \
+XWG_UNROLL                                                                                \
+	for (int k = 0; k < 4; k++) {                                                     \
+		if (k && 4 * i + k >= nfull)                                              \
+			return 0;                                                         \
+		if ((void *)(p + (k + 1) * XWG_CHACHA20_BLOCK) > end)                     \
+			goto fail;                                                        \
+		if (mode != XWG_AEAD_MAC)                                                 \
+			xwg_aead_xor64(p + k * XWG_CHACHA20_BLOCK,                        \
+				       st->ks + k * XWG_CHACHA20_WORDS);                  \
+		if (mode != XWG_AEAD_XOR)                                                 \
+			xwg_aead_mac64(&st->a.poly, p + k * XWG_CHACHA20_BLOCK);          \
+	}                                                                                 \
 	return 0;                                                                         \
 fail:                                                                                     \
 	st->err = 1;                                                                      \
@@ -383,8 +396,8 @@ xwg_aead_##NAME##_tail(CTX_T *c, struct xwg_aead_scratch *st, int mode)         
 	__u32 at = st->off + (st->len - rem);                                             \
 	__u32 words = rem / 4;                                                            \
 	__u32 nchunks = st->len / XWG_CHACHA20_BLOCK;                                     \
-	/* after an odd number of chunks the last call left this block in ks[16..31] */  \
-	__u32 ko = (nchunks & 1) * XWG_CHACHA20_WORDS;                                    \
+	/* unless nchunks % 4 == 0 the last call left this block in ks[16 * (nchunks % 4)..] */ \
+	__u32 ko = (nchunks & 3) * XWG_CHACHA20_WORDS;                                    \
 	__u8 *p, *buf = (__u8 *)st->buf, *ks;                                             \
 	__u32 j;                                                                          \
                                                                                           \
@@ -395,7 +408,7 @@ xwg_aead_##NAME##_tail(CTX_T *c, struct xwg_aead_scratch *st, int mode)         
 		return -1;                                                                \
 	p = data + at;                                                                    \
 	if (mode != XWG_AEAD_MAC && !ko)                                                  \
-		xwg_aead_keystream2(st, 1 + nchunks);                                     \
+		xwg_aead_keystream(st, 1 + nchunks);                                      \
 	ks = (__u8 *)st->ks + 4 * ko;                                                     \
 	__builtin_memset(st->buf, 0, sizeof(st->buf));                                    \
 	for (j = 0; j < XWG_CHACHA20_WORDS; j++) {                                        \
@@ -465,7 +478,7 @@ xwg_aead_run_##NAME(CTX_T *ctx, const struct xwg_aead_job *job)                 
 	l.ctx = ctx;                                                                      \
 	l.st = st;                                                                        \
 	xwg_aead_start(st, job);                                                          \
-	nchunks = (job->len / XWG_CHACHA20_BLOCK + 1) / 2; /* pairs of chunks */          \
+	nchunks = (job->len / XWG_CHACHA20_BLOCK + 3) / 4; /* groups of four chunks */    \
 	if (job->seal) {                                                                  \
 		bpf_loop(nchunks, xwg_aead_##NAME##_seal_cb, &l, 0);                      \
 		if (st->err || xwg_aead_##NAME##_tail(ctx, st, XWG_AEAD_SEAL))            \
