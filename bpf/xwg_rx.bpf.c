@@ -10,11 +10,10 @@
  * under its reason (include/xwg/drop_reasons.h). Timers and roaming are reported to the
  * daemon through per-peer timestamps and the events ring.
  *
- * With config.rx_cpus >= 2, xwg_rx only classifies and hands data packets to a CPU
- * chosen by their receiver index (one CPU per keypair, so a peer's packets stay in
- * order) through rx_cpumap, whose xwg_rx_cpumap does the rest: decryption then leaves
- * the CPU that took the frame, which in a two-namespace lab also runs the sender's
- * encryption, and many peers spread over the CPUs.
+ * With config.rx_cpus >= 2, xwg_rx only classifies and hands data packets to CPU
+ * (receiver index % rx_cpus) through rx_cpumap, whose xwg_rx_cpumap does the rest: one
+ * CPU per keypair, so a peer's packets stay in order, and the daemon chooses indices so
+ * that the two ends of a tunnel on one host decrypt on different CPUs.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -246,8 +245,9 @@ static __always_inline int rx_frame(struct xdp_md *ctx, enum rx_stage stage)
 		__u32 cpu;
 		long verdict;
 
-		/* One CPU per keypair (the receiver index is random): a peer's packets are
-		 * decrypted in the order they came, as TCP wants them. */
+		/* One CPU per keypair, so a peer's packets are decrypted in the order they
+		 * came, as TCP wants them. The daemon picks the CPU through the index it
+		 * gives out (loader/device.cpp, new_index()); others' indices spread. */
 		if ((void *)(hdr + 1) > data_end)
 			return xwg_drop(XWG_DROP_BAD_LENGTH, XDP_DROP);
 		cpu = hdr->key_idx % cfg->rx_cpus;

@@ -377,7 +377,7 @@ void Device::send_initiation(Peer &peer, bool retry)
 		return;
 	if (peer.handshake_index)
 		indices_.remove(peer.handshake_index);
-	peer.handshake_index = indices_.insert({noise::IndexTable::Kind::handshake, peer.id});
+	peer.handshake_index = new_index(peer);
 	xwg_msg_initiation msg;
 	if (peer.handshake->create_initiation(msg, peer.handshake_index) != noise::HandshakeError::ok)
 		return;
@@ -389,6 +389,26 @@ void Device::send_initiation(Peer &peer, bool retry)
 	if (udp_.send(*peer.endpoint, bytes))
 		peer.daemon_tx_bytes += sizeof(msg);
 	peer.timers.on_handshake_initiated(now);
+}
+
+// A fresh local index for @peer's next handshake and keypair. With an RX cpumap, the data
+// plane decrypts a keypair's packets on CPU index % rx_cpus; each peer gets one CPU (so
+// rekeys do not reorder), the two ends of a tunnel get neighbouring ones (so when both
+// run on one host, as in a lab, decryption in each direction gets its own CPU) and
+// different tunnels spread over the CPUs.
+std::uint32_t Device::new_index(const Peer &peer)
+{
+	const noise::IndexTable::Entry entry{noise::IndexTable::Kind::handshake, peer.id};
+	const auto cfg = dp_.config();
+	if (!cfg || cfg->rx_cpus < 2 || !have_identity_)
+		return indices_.insert(entry);
+	const auto &ours = identity_.public_key.bytes, &theirs = peer.public_key.bytes;
+	unsigned pair = 0; // the same at both ends
+	for (std::size_t i = 0; i < ours.size(); ++i)
+		pair += static_cast<unsigned>(ours[i] ^ theirs[i]);
+	const unsigned side = std::lexicographical_compare(ours.begin(), ours.end(),
+							  theirs.begin(), theirs.end()) ? 0 : 1;
+	return indices_.insert(entry, cfg->rx_cpus, (pair + side) % cfg->rx_cpus);
 }
 
 bool Device::current_usable(Peer &peer, std::uint64_t now)
@@ -523,7 +543,7 @@ void Device::consume_initiation(const UdpSockets::Datagram &d, std::uint64_t now
 
 	if (peer.handshake_index)
 		indices_.remove(peer.handshake_index);
-	peer.handshake_index = indices_.insert({noise::IndexTable::Kind::handshake, peer.id});
+	peer.handshake_index = new_index(peer);
 	xwg_msg_response resp;
 	if (peer.handshake->create_response(resp, peer.handshake_index) != noise::HandshakeError::ok)
 		return;

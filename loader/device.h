@@ -71,6 +71,7 @@ private:
 	void consume_cookie(const UdpSockets::Datagram &d, std::uint64_t now);
 	bool begin_session(Peer &peer, std::uint64_t now);
 	void handshake_complete(Peer &peer, std::uint64_t now);
+	std::uint32_t new_index(const Peer &peer);
 
 	Dataplane &dp_;
 	UdpSockets &udp_;

@@ -347,6 +347,22 @@ TEST_CASE("index table hands out unique non-zero indices")
 	CHECK_FALSE(t.replace(got[0], {IndexTable::Kind::keypair, 7}));
 }
 
+TEST_CASE("index table can fix an index's residue (the data plane's CPU choice)")
+{
+	IndexTable t;
+	for (std::uint32_t modulus : {2u, 3u, 7u})
+		for (std::uint32_t residue = 0; residue < modulus; ++residue)
+			for (int i = 0; i < 500; ++i) {
+				auto idx = t.insert({IndexTable::Kind::handshake, 1}, modulus, residue);
+				CHECK(idx != 0);
+				CHECK(idx % modulus == residue);
+			}
+	CHECK(t.size() == 500 * (2 + 3 + 7));
+	// Out-of-range residues wrap; modulus 0 or 1 means any index.
+	CHECK(t.insert({IndexTable::Kind::handshake, 1}, 4, 6) % 4 == 2);
+	CHECK(t.insert({IndexTable::Kind::handshake, 1}, 0, 5) != 0);
+}
+
 TEST_CASE("keypair to map value and TAI64N")
 {
 	Pair p;

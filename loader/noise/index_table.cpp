@@ -3,12 +3,21 @@
 
 #include <sodium.h>
 
+#include <cstdint>
+
 namespace xwg::noise {
 
-std::uint32_t IndexTable::insert(Entry entry)
+std::uint32_t IndexTable::insert(Entry entry, std::uint32_t modulus, std::uint32_t residue)
 {
+	if (modulus < 1)
+		modulus = 1;
+	residue %= modulus;
 	for (;;) {
 		std::uint32_t index = randombytes_random();
+		index -= index % modulus;
+		if (index > UINT32_MAX - residue)
+			continue;
+		index += residue;
 		if (index == 0)
 			continue;
 		if (entries_.try_emplace(index, entry).second)

@@ -18,8 +18,10 @@ public:
 		std::uint32_t peer_id;
 	};
 
-	// A fresh random index for `entry`.
-	std::uint32_t insert(Entry entry);
+	// A fresh random index for `entry`; with @modulus > 1, one that leaves @residue
+	// (< modulus) when divided by it (the data plane picks a keypair's decryption CPU
+	// as index % CPUs).
+	std::uint32_t insert(Entry entry, std::uint32_t modulus = 1, std::uint32_t residue = 0);
 	// Re-point an existing index (a handshake's index becomes its keypair's). False when
 	// the index is not live.
 	bool replace(std::uint32_t index, Entry entry);
