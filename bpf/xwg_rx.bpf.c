@@ -251,11 +251,15 @@ static __always_inline int rx_frame(struct xdp_md *ctx, enum rx_stage stage)
 		if ((void *)(hdr + 1) > data_end)
 			return xwg_drop(XWG_DROP_BAD_LENGTH, XDP_DROP);
 		cpu = hdr->key_idx % cfg->rx_cpus;
+		if (cpu >= XWG_MAX_RX_CPUS)
+			goto here;
+		cpu = cfg->rx_cpu_ids[cpu];
 		/* XDP_PASS back when the entry is missing: then decrypt right here */
 		verdict = bpf_redirect_map(&rx_cpumap, cpu, XDP_PASS);
 		if (verdict == XDP_REDIRECT)
 			return XDP_REDIRECT;
 	}
+here:
 	xwg_outer_read(udp, family, &outer);
 	/* Ethernet + IPv4 (no options) or IPv6 (no extensions) + UDP: a constant per family. */
 	msg_off = sizeof(struct ethhdr) + sizeof(*udp) +

@@ -2,6 +2,7 @@
 #include "loader/daemon.h"
 
 #include "loader/attach.h"
+#include "loader/cpu_list.h"
 #include "loader/dataplane.h"
 #include "loader/device.h"
 #include "loader/netdev.h"
@@ -215,10 +216,8 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	// Decrypt on a CPU chosen per keypair (cpumap) when there are two or more;
 	// XWG_RX_CPUMAP=0 turns it off.
 	if (const char *e = std::getenv("XWG_RX_CPUMAP"); !(e && std::string(e) == "0")) {
-		long online = sysconf(_SC_NPROCESSORS_ONLN);
-		if (online >= 2)
-			cfg.rx_cpus = dp->enable_rx_cpus(static_cast<unsigned>(online));
-		if (online >= 2 && cfg.rx_cpus == 0)
+		const auto online = online_cpus();
+		if (online.size() >= 2 && dp->enable_rx_cpus(online, cfg) == 0)
 			log("rx_cpumap refused (%s): decrypting on the receiving CPU",
 			    std::strerror(errno));
 	}

@@ -146,18 +146,22 @@ void Dataplane::unpin()
 int Dataplane::rx_prog_fd() const { return bpf_program__fd(rx_->progs.xwg_rx); }
 int Dataplane::tx_prog_fd() const { return bpf_program__fd(tx_->progs.xwg_tx); }
 int Dataplane::tun_prog_fd() const { return bpf_program__fd(tun_->progs.xwg_tun); }
-unsigned Dataplane::enable_rx_cpus(unsigned cpus)
+unsigned Dataplane::enable_rx_cpus(const std::vector<unsigned> &cpus, xwg_config &cfg)
 {
-	if (cpus > XWG_MAX_RX_CPUS)
-		cpus = XWG_MAX_RX_CPUS;
 	bpf_cpumap_val val{};
 	val.qsize = XWG_RX_CPUMAP_QSIZE;
 	val.bpf_prog.fd = bpf_program__fd(rx_->progs.xwg_rx_cpumap);
-	for (uint32_t cpu = 0; cpu < cpus; cpu++) {
+	unsigned n = 0;
+	cfg.rx_cpus = 0;
+	for (uint32_t cpu : cpus) {
+		if (cpu >= XWG_MAX_RX_CPUS)
+			break;
 		if (!update(bpf_map__fd(rx_->maps.rx_cpumap), &cpu, &val))
 			return 0;
+		cfg.rx_cpu_ids[n++] = static_cast<__u16>(cpu);
 	}
-	return cpus;
+	cfg.rx_cpus = n >= 2 ? n : 0;
+	return cfg.rx_cpus;
 }
 
 int Dataplane::events_fd() const { return bpf_map__fd(rx_->maps.events); }

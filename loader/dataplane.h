@@ -41,10 +41,11 @@ public:
 	int rx_prog_fd() const;
 	int tx_prog_fd() const;
 	int tun_prog_fd() const;
-	// Points rx_cpumap's first @cpus entries at xwg_rx_cpumap and returns how many CPUs
-	// the data plane may spread decryption over (write it to config.rx_cpus); 0 when
-	// the kernel refuses (then xwg_rx decrypts where the frame arrived).
-	unsigned enable_rx_cpus(unsigned cpus);
+	// Points rx_cpumap's entries for @cpus (ids below XWG_MAX_RX_CPUS, e.g. the online
+	// ones) at xwg_rx_cpumap and lists them in @cfg (rx_cpu_ids, rx_cpus) for the data
+	// plane to spread decryption over; returns cfg.rx_cpus: 0 with fewer than two CPUs
+	// or when the kernel refuses (then xwg_rx decrypts where the frame arrived).
+	unsigned enable_rx_cpus(const std::vector<unsigned> &cpus, xwg_config &cfg);
 	int events_fd() const;
 	const std::string &pin_dir() const { return pin_dir_; }
 	// Removes the pins (the maps live on while programs or fds hold them).

@@ -36,7 +36,7 @@ enum xwg_map_sizes {
 	XWG_EVENTS_RING_BYTES = 1 << 20,        /* events and staged packets */
 	XWG_STAGED_MAX_LEN = 1504,              /* largest packet staged whole */
 	XWG_MAX_PLAINTEXT = 1504,               /* largest padded packet the data plane seals */
-	XWG_MAX_RX_CPUS = 64,                   /* rx_cpumap entries */
+	XWG_MAX_RX_CPUS = 64,                   /* rx_cpumap entries: CPU ids 0..63 */
 	XWG_RX_CPUMAP_QSIZE = 2048,             /* frames queued per CPU */
 };
 
@@ -53,8 +53,9 @@ struct xwg_config {
 	__u64 rekey_after_time_ns;
 	__u64 reject_after_time_ns;
 	__u64 rekey_timeout_ns;         /* "handshake needed" events at most this often */
-	__u32 rx_cpus;                  /* >= 2: decrypt on the next CPU (rx_cpumap) */
+	__u32 rx_cpus;                  /* >= 2: decrypt on rx_cpu_ids[index % rx_cpus] */
 	__u32 fwmark;                   /* skb->mark of encrypted packets (0 = leave it) */
+	__u16 rx_cpu_ids[XWG_MAX_RX_CPUS]; /* CPUs with an rx_cpumap entry (online ones) */
 };
 
 /* An endpoint as learned or configured; family 0 = unknown. */
