@@ -6,11 +6,9 @@
 #include <fstream>
 #include <string>
 
-namespace xwg
-{
+namespace xwg {
 
-namespace
-{
+namespace {
 
 // Largest CPU id accepted: far above any real machine, small enough that a typo does not
 // make a huge list.

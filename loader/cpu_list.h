@@ -6,8 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace xwg
-{
+namespace xwg {
 
 // The CPU ids in @text, ascending and without repeats; nullopt when malformed.
 std::optional<std::vector<unsigned>> cpu_list_parse(std::string_view text);

@@ -12,11 +12,9 @@
 #include <cstring>
 #include <memory>
 
-namespace xwg
-{
+namespace xwg {
 
-namespace
-{
+namespace {
 
 struct Reply {
 	int family = 0;

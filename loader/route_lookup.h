@@ -10,8 +10,7 @@
 #include <optional>
 #include <vector>
 
-namespace xwg
-{
+namespace xwg {
 
 struct Route {
 	IpAddr src;	      // the kernel's preferred source address (unset when none)
