@@ -139,12 +139,12 @@ inline bool open_data_message(const Bytes &msg, const Key &key, Bytes &plaintext
 
 inline Bytes ethernet(const Mac &dst, const Mac &src, uint16_t proto, const Bytes &payload)
 {
-	Bytes f(sizeof(ethhdr));
+	Bytes f(sizeof(ethhdr) + payload.size());
 	auto *eth = reinterpret_cast<ethhdr *>(f.data());
 	std::memcpy(eth->h_dest, dst.data(), 6);
 	std::memcpy(eth->h_source, src.data(), 6);
 	eth->h_proto = htons(proto);
-	f.insert(f.end(), payload.begin(), payload.end());
+	std::copy(payload.begin(), payload.end(), f.begin() + sizeof(ethhdr));
 	return f;
 }
 
