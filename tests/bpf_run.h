@@ -21,14 +21,18 @@ struct RunResult {
 };
 
 // Run @prog_fd over @in. For XDP the packet must be at least 14 bytes (an Ethernet header).
-inline RunResult run_prog(int prog_fd, const std::vector<uint8_t> &in, int repeat = 1)
+// For TC programs, @skb (in and out) is the __sk_buff the program sees and leaves, e.g.
+// its mark.
+inline RunResult run_prog(int prog_fd, const std::vector<uint8_t> &in, int repeat = 1,
+			  __sk_buff *skb = nullptr)
 {
 	RunResult r;
 	r.out.resize(in.size() + 512);
 	// C++ wants the designators in declaration order.
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data(), .data_out = r.out.data(),
 		    .data_size_in = (__u32)in.size(), .data_size_out = (__u32)r.out.size(),
-		    .repeat = repeat);
+		    .ctx_in = skb, .ctx_out = skb, .ctx_size_in = skb ? (__u32)sizeof(*skb) : 0u,
+		    .ctx_size_out = skb ? (__u32)sizeof(*skb) : 0u, .repeat = repeat);
 	if (bpf_prog_test_run_opts(prog_fd, &opts))
 		throw std::runtime_error(std::string("BPF_PROG_TEST_RUN: ") + std::strerror(errno));
 	r.verdict = static_cast<int>(opts.retval);

@@ -301,6 +301,14 @@ TEST_CASE("wg set and syncconf changes reach the maps at once", "[daemon][netns]
 	CHECK(dump("config").find("\"listen_port\": 51829") != std::string::npos);
 	CHECK(lab.in("ss -uln").find(":51829") != std::string::npos);
 
+	// A fwmark reaches the data plane (it marks the encrypted packets), and 0 clears it.
+	CHECK(dump("config").find("\"fwmark\": 0") != std::string::npos);
+	lab.in("wg set " + ifname + " fwmark 0x1234");
+	CHECK(dump("config").find("\"fwmark\": 4660") != std::string::npos);
+	CHECK(lab.in("wg show " + ifname + " fwmark").find("0x1234") != std::string::npos);
+	lab.in("wg set " + ifname + " fwmark 0");
+	CHECK(dump("config").find("\"fwmark\": 0") != std::string::npos);
+
 	REQUIRE(lab.down(ifname).rc == 0);
 	check_gone(lab, ifname, lab.ua);
 }

@@ -117,7 +117,10 @@ struct DataplaneLab {
 	}
 
 	RunResult rx(const Bytes &frame) { return run_prog(dp.rx_prog_fd(), frame); }
-	RunResult tx(const Bytes &frame) { return run_prog(dp.tx_prog_fd(), frame); }
+	RunResult tx(const Bytes &frame, __sk_buff *skb = nullptr)
+	{
+		return run_prog(dp.tx_prog_fd(), frame, 1, skb);
+	}
 
 	uint64_t drop_count(xwg_drop_reason r) const { return dp.drops()[r]; }
 

@@ -222,6 +222,24 @@ TEST_CASE("tx: counter limits")
 	CHECK(lab.drop_count(XWG_DROP_STAGED) == 1);
 }
 
+TEST_CASE("tx: the configured fwmark marks encrypted packets; without one the mark stays")
+{
+	DataplaneLab lab;
+	Bytes inner = inner_packet(lab.our_in4, lab.peer_in4, 10);
+	__sk_buff skb{};
+	skb.mark = 7;
+	open_sent(lab, lab.tx(tunnel_frame(inner), &skb), AF_INET);
+	CHECK(skb.mark == 7);
+
+	auto cfg = lab.dp.config();
+	REQUIRE(cfg);
+	cfg->fwmark = 0x1234;
+	REQUIRE(lab.dp.set_config(*cfg));
+	skb = __sk_buff{};
+	open_sent(lab, lab.tx(tunnel_frame(inner), &skb), AF_INET);
+	CHECK(skb.mark == 0x1234);
+}
+
 TEST_CASE("tx: both sides rekey after REKEY_AFTER_MESSAGES, from the configured limit")
 {
 	auto flags = GENERATE(0u, static_cast<unsigned>(XWG_KEYPAIR_INITIATOR));
