@@ -110,6 +110,8 @@ struct Daemon::Impl {
 	Netlink nl;
 	std::unique_ptr<Dataplane> dp;
 	UdpSockets udp;
+	RouteWatch route_watch;
+	bool routes_changed = false; // looked up again at the next tick
 	std::unique_ptr<Device> device;
 	std::unique_ptr<UapiServer> uapi;
 	ring_buffer *ring = nullptr;
@@ -218,8 +220,9 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	if (const char *e = std::getenv("XWG_RX_CPUMAP"); !(e && std::string(e) == "0")) {
 		const auto online = online_cpus();
 		if (online.size() >= 2 && dp->enable_rx_cpus(online, cfg) == 0)
-			log("rx_cpumap refused (%s): decrypting on the receiving CPU",
-			    std::strerror(errno));
+			log("rx_cpumap: %s: decrypting on the receiving CPU",
+			    online[1] >= XWG_MAX_RX_CPUS ? "fewer than two online CPUs below 64"
+							 : std::strerror(errno));
 	}
 	if (!dp->set_config(cfg))
 		throw std::runtime_error(std::string("writing the config map: ") + std::strerror(errno));
@@ -311,6 +314,7 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	watch(signal_fd);
 	watch(ring_buffer__epoll_fd(ring));
 	watch(uapi->fd());
+	watch(route_watch.fd());
 	watch(udp.fd4());
 	if (udp.fd6() >= 0)
 		watch(udp.fd6());
@@ -429,11 +433,17 @@ int Daemon::run()
 			} else if (fd == d.timer_fd) {
 				std::uint64_t expirations;
 				(void)!read(d.timer_fd, &expirations, sizeof(expirations));
+				if (d.routes_changed) {
+					d.routes_changed = false;
+					d.device->refresh_routes();
+				}
 				d.device->tick(noise::boottime_ns());
 			} else if (fd == ring_buffer__epoll_fd(d.ring)) {
 				ring_buffer__consume(d.ring);
 			} else if (fd == d.uapi->fd()) {
 				d.uapi->service();
+			} else if (fd == d.route_watch.fd()) {
+				d.routes_changed |= d.route_watch.drain();
 			} else if (fd == d.udp.fd4() || fd == d.udp.fd6()) {
 				d.drain_udp(fd);
 			}

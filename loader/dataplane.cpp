@@ -234,20 +234,21 @@ bool Dataplane::set_peer_endpoint(uint32_t peer_id, const xwg_endpoint &endpoint
 	return true;
 }
 
-bool Dataplane::set_peer_nexthop(uint32_t peer_id, const xwg_endpoint &learned,
-				 const uint8_t *nexthop)
+bool Dataplane::set_peer_route(uint32_t peer_id, const xwg_endpoint &seen, const xwg_endpoint &next)
 {
 	if (peer_id >= XWG_MAX_PEERS) {
 		errno = EINVAL;
 		return false;
 	}
 	xwg_endpoint &ep = peers_[peer_id].endpoint;
-	const std::size_t len = learned.family == AF_INET ? 4 : 16;
-	// Only while the endpoint is still the learned one: a later roam has its own.
-	if (ep.family != learned.family || ep.port != learned.port ||
-	    std::memcmp(ep.addr.v6, learned.addr.v6, len) != 0)
+	// Only while the endpoint is still the one the route was found for: a roam since
+	// (xwg_rx writes the endpoint whole, next hop zero) comes with its own event.
+	if (std::memcmp(&ep, &seen, offsetof(xwg_endpoint, nexthop)) != 0)
 		return false;
-	std::memcpy(ep.nexthop.v6, nexthop, len);
+	// Not atomic: a packet sent meanwhile may see half of it (and go nowhere).
+	ep.ifindex = next.ifindex;
+	std::memcpy(&ep.src, &next.src, sizeof(ep.src));
+	std::memcpy(&ep.nexthop, &next.nexthop, sizeof(ep.nexthop));
 	return true;
 }
 

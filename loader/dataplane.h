@@ -60,9 +60,9 @@ public:
 	// One field of a peer, written in place (the programs write others meanwhile).
 	bool set_peer_current(uint32_t peer_id, uint32_t local_index);
 	bool set_peer_endpoint(uint32_t peer_id, const xwg_endpoint &endpoint);
-	// Fills in the next hop of an endpoint the data plane learned by roaming, if the
-	// peer's endpoint still is @learned (same address and port).
-	bool set_peer_nexthop(uint32_t peer_id, const xwg_endpoint &learned, const uint8_t *nexthop);
+	// Replaces the route of the peer's endpoint (underlay, source, next hop) with
+	// @next's, if the endpoint still is @seen (all but the next hop); false otherwise.
+	bool set_peer_route(uint32_t peer_id, const xwg_endpoint &seen, const xwg_endpoint &next);
 	// Keypairs by local index; delete zeroes the keys in the map before removing it.
 	bool set_keypair(uint32_t local_index, const xwg_keypair &kp);
 	bool delete_keypair(uint32_t local_index);

@@ -157,6 +157,7 @@ void Device::apply(const DeviceConfig &next, const ConfigDelta &delta)
 			cfg->fwmark = next.iface.fwmark;
 			dp_.set_config(*cfg);
 		}
+		refresh_routes(); // policy routing may route marked packets differently
 	}
 	if (delta.private_key || (!have_identity_ && next.iface.private_key))
 		set_private_key(next.iface.private_key);
@@ -316,26 +317,69 @@ void Device::set_endpoint(Peer &peer, const Endpoint &ep)
 	write_endpoint(peer);
 }
 
+namespace {
+
+// @ep with the route's underlay, source and next hop (only the next hop when @keep_source:
+// an endpoint the data plane learned keeps the underlay and local address it came in
+// on); cleared where the route names none, so xwg_tx falls back to the kernel's lookup.
+xwg_endpoint with_route(xwg_endpoint ep, const std::optional<Route> &route, bool keep_source)
+{
+	const int family = ep.family;
+	const std::size_t len = family == ip_family_v4 ? 4 : 16;
+	std::memset(&ep.nexthop, 0, sizeof(ep.nexthop));
+	if (!keep_source) {
+		ep.ifindex = route ? route->ifindex : 0;
+		std::memset(&ep.src, 0, sizeof(ep.src));
+		if (route && route->src.family == family)
+			std::memcpy(ep.src.v6, route->src.bytes.data(), len);
+	}
+	if (route && route->nexthop.family == family)
+		std::memcpy(ep.nexthop.v6, route->nexthop.bytes.data(), len);
+	return ep;
+}
+
+} // namespace
+
 // The data plane sends through the underlay, next hop and source address the kernel's
-// route to this destination (strictly through an underlay) names.
+// route to this destination (strictly through an underlay, with the fwmark) names.
 void Device::write_endpoint(Peer &peer)
 {
 	if (!peer.endpoint)
 		return;
-	xwg_endpoint ep{};
 	const Endpoint &e = *peer.endpoint;
-	const std::size_t len = e.addr.family == ip_family_v4 ? 4 : 16;
+	xwg_endpoint ep{};
 	ep.family = static_cast<__u16>(e.addr.family);
 	ep.port = htons(e.port);
-	std::memcpy(ep.addr.v6, e.addr.bytes.data(), len);
-	if (auto route = underlay_route(e.addr, udp_.underlays())) {
-		if (route->src.family == e.addr.family)
-			std::memcpy(ep.src.v6, route->src.bytes.data(), len);
-		if (route->nexthop.family == e.addr.family)
-			std::memcpy(ep.nexthop.v6, route->nexthop.bytes.data(), len);
-		ep.ifindex = route->ifindex;
-	}
-	dp_.set_peer_endpoint(peer.id, ep);
+	std::memcpy(ep.addr.v6, e.addr.bytes.data(), e.addr.length());
+	dp_.set_peer_endpoint(peer.id, with_route(ep, udp_.route_to(e.addr), false));
+}
+
+// Looks the route of the endpoint in the peers map up again and updates it where it
+// changed: after roaming (no next hop yet) and whenever routes or addresses change.
+void Device::refresh_route(Peer &peer)
+{
+	const auto p = dp_.peer(peer.id);
+	if (!p || (p->endpoint.family != ip_family_v4 && p->endpoint.family != ip_family_v6))
+		return;
+	const xwg_endpoint &seen = p->endpoint;
+	IpAddr addr;
+	addr.family = seen.family;
+	std::memcpy(addr.bytes.data(), seen.addr.v6, addr.length());
+	// A learned endpoint (or one resolved before) keeps its underlay; a configured one
+	// that had no route yet gets one.
+	const bool keep_source = seen.ifindex != 0;
+	auto route = keep_source ? udp_.routes().get(addr, seen.ifindex, udp_.fwmark())
+				 : udp_.route_to(addr);
+	const xwg_endpoint next = with_route(seen, route, keep_source);
+	if (std::memcmp(&next, &seen, sizeof(next)) != 0)
+		dp_.set_peer_route(peer.id, seen, next);
+}
+
+void Device::refresh_routes()
+{
+	for (Peer *peer : by_id_)
+		if (peer)
+			refresh_route(*peer);
 }
 
 PeerRuntime Device::runtime(const WgKey &public_key) const
@@ -654,14 +698,11 @@ void Device::on_event(const void *data, std::size_t len)
 		Endpoint ep;
 		ep.addr.family = ev.endpoint.family;
 		ep.port = ntohs(ev.endpoint.port);
-		std::memcpy(ep.addr.bytes.data(), ev.endpoint.addr.v6,
-			    ep.addr.family == ip_family_v4 ? 4 : 16);
+		std::memcpy(ep.addr.bytes.data(), ev.endpoint.addr.v6, ep.addr.length());
 		if (ep.addr.family != ip_family_v4 && ep.addr.family != ip_family_v6)
 			break;
 		peer->endpoint = ep; // the data plane wrote the map itself, without a next hop
-		if (auto route = route_get(ep.addr, ev.endpoint.ifindex))
-			if (route->nexthop.family == ep.addr.family)
-				dp_.set_peer_nexthop(peer->id, ev.endpoint, route->nexthop.bytes.data());
+		refresh_route(*peer);
 		break;
 	}
 	case XWG_EVENT_KEYPAIR_CONFIRMED:

@@ -46,6 +46,8 @@ public:
 	void on_event(const void *data, std::size_t len);
 	// Timer tick: turn peer_stats into timer events, run what expired.
 	void tick(std::uint64_t now);
+	// Routes or addresses changed: look every endpoint's route up again.
+	void refresh_routes();
 	// Everything off: keypairs out of the maps, peers cleared.
 	void shutdown();
 
@@ -72,6 +74,7 @@ private:
 	bool begin_session(Peer &peer, std::uint64_t now);
 	void handshake_complete(Peer &peer, std::uint64_t now);
 	std::uint32_t new_index(const Peer &peer);
+	void refresh_route(Peer &peer);
 
 	Dataplane &dp_;
 	UdpSockets &udp_;

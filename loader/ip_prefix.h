@@ -22,6 +22,7 @@ struct IpAddr {
 	std::array<std::uint8_t, 16> bytes{}; // IPv4 uses the first 4, network order
 
 	unsigned max_prefix() const { return family == ip_family_v4 ? 32 : 128; }
+	std::size_t length() const { return family == ip_family_v4 ? 4 : 16; } // bytes used
 	std::string to_string() const;
 	auto operator<=>(const IpAddr &) const = default;
 };

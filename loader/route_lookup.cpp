@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
+#include <string>
 
 namespace xwg {
 
@@ -46,31 +48,69 @@ int on_route(nl_msg *msg, void *arg)
 	// and prohibit routes do not reach a peer.
 	if (rtm->rtm_type != RTN_UNICAST)
 		return NL_SKIP;
+	// With an output interface and no route through it, IPv4 answers anyway, assuming
+	// the destination is on that link; such an answer comes from no table
+	// (RTM_F_LOOKUP_TABLE makes the kernel say which table it used).
+	const std::uint32_t table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (table == RT_TABLE_UNSPEC)
+		return NL_SKIP;
 	Route r;
 	r.ifindex = nla_get_u32(tb[RTA_OIF]);
 	r.src = addr_from(reply->family, tb[RTA_PREFSRC]);
-	r.nexthop = addr_from(reply->family, tb[RTA_GATEWAY]);
-	if (!r.nexthop.family)
+	if (tb[RTA_GATEWAY])
+		r.nexthop = addr_from(reply->family, tb[RTA_GATEWAY]);
+	else if (!tb[RTA_VIA] && !tb[RTA_MULTIPATH])
 		r.nexthop = addr_from(reply->family, tb[RTA_DST]);
 	reply->route = r;
 	return NL_OK;
 }
 
-struct SockDeleter {
-	void operator()(nl_sock *s) const { nl_socket_free(s); }
-};
 struct MsgDeleter {
 	void operator()(nl_msg *m) const { nlmsg_free(m); }
 };
 
 } // namespace
 
-std::optional<Route> route_get(const IpAddr &dst, unsigned oif)
+namespace {
+
+nl_sock *connect_route_socket()
+{
+	nl_sock *sock = nl_socket_alloc();
+	if (!sock)
+		throw std::runtime_error("route lookup: no memory for a netlink socket");
+	if (int err = nl_connect(sock, NETLINK_ROUTE); err < 0) {
+		nl_socket_free(sock);
+		throw std::runtime_error(std::string("route lookup: netlink: ") + nl_geterror(err));
+	}
+	// One answer per request: the route or an error, no ACK left behind to be read
+	// as the next request's answer.
+	nl_socket_disable_auto_ack(sock);
+	return sock;
+}
+
+} // namespace
+
+RouteLookup::RouteLookup() : sock_(connect_route_socket()) {}
+
+void RouteLookup::reconnect()
+{
+	try {
+		nl_sock *fresh = connect_route_socket();
+		nl_socket_free(sock_);
+		sock_ = fresh;
+	} catch (const std::exception &) {
+		// Keep the old socket; the next lookup tries again.
+	}
+}
+
+RouteLookup::~RouteLookup()
+{
+	nl_socket_free(sock_);
+}
+
+std::optional<Route> RouteLookup::get(const IpAddr &dst, unsigned oif, std::uint32_t mark)
 {
 	if (dst.family != ip_family_v4 && dst.family != ip_family_v6)
-		return std::nullopt;
-	std::unique_ptr<nl_sock, SockDeleter> sk(nl_socket_alloc());
-	if (!sk || nl_connect(sk.get(), NETLINK_ROUTE) < 0)
 		return std::nullopt;
 	std::unique_ptr<nl_msg, MsgDeleter> msg(nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_REQUEST));
 	if (!msg)
@@ -78,31 +118,89 @@ std::optional<Route> route_get(const IpAddr &dst, unsigned oif)
 	rtmsg rtm{};
 	rtm.rtm_family = static_cast<unsigned char>(dst.family);
 	rtm.rtm_dst_len = static_cast<unsigned char>(dst.max_prefix());
-	const int len = dst.family == ip_family_v4 ? 4 : 16;
+	rtm.rtm_flags = RTM_F_LOOKUP_TABLE; // report the table the route came from (0: none)
 	// No RTA_SRC: with an output interface and no source, IPv6 looks up strictly on that
 	// interface (IPv4 always does).
 	if (nlmsg_append(msg.get(), &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ||
-	    nla_put(msg.get(), RTA_DST, len, dst.bytes.data()) < 0 ||
-	    (oif && nla_put_u32(msg.get(), RTA_OIF, oif) < 0))
+	    nla_put(msg.get(), RTA_DST, dst.family == ip_family_v4 ? 4 : 16, dst.bytes.data()) < 0 ||
+	    (oif && nla_put_u32(msg.get(), RTA_OIF, oif) < 0) ||
+	    (mark && nla_put_u32(msg.get(), RTA_MARK, mark) < 0))
 		return std::nullopt;
 	Reply reply;
 	reply.family = dst.family;
-	nl_socket_modify_cb(sk.get(), NL_CB_VALID, NL_CB_CUSTOM, on_route, &reply);
-	if (nl_send_auto(sk.get(), msg.get()) < 0 || nl_recvmsgs_default(sk.get()) < 0)
+	nl_socket_modify_cb(sock_, NL_CB_VALID, NL_CB_CUSTOM, on_route, &reply);
+	if (nl_send_auto(sock_, msg.get()) < 0)
 		return std::nullopt;
+	if (nl_recvmsgs_default(sock_) < 0) {
+		// No route is an error reply; anything else may leave a reply unread, which
+		// would answer the next request: start over with a fresh socket.
+		reconnect();
+		return std::nullopt;
+	}
 	if (reply.route && oif && reply.route->ifindex != oif)
 		return std::nullopt;
 	return reply.route;
 }
 
-std::optional<Route> underlay_route(const IpAddr &dst, const std::vector<unsigned> &underlays)
+RouteWatch::RouteWatch()
 {
-	auto plain = route_get(dst);
-	if (underlays.empty() || (plain && std::find(underlays.begin(), underlays.end(),
-						     plain->ifindex) != underlays.end()))
+	sock_ = nl_socket_alloc();
+	if (!sock_)
+		throw std::runtime_error("route watch: no memory for a netlink socket");
+	nl_socket_disable_seq_check(sock_);
+	int err = nl_connect(sock_, NETLINK_ROUTE);
+	if (err >= 0)
+		err = nl_socket_add_memberships(sock_, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
+						RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0);
+	if (err >= 0)
+		err = nl_socket_set_nonblocking(sock_);
+	if (err < 0) {
+		nl_socket_free(sock_);
+		throw std::runtime_error(std::string("route watch: netlink: ") + nl_geterror(err));
+	}
+}
+
+RouteWatch::~RouteWatch()
+{
+	nl_socket_free(sock_);
+}
+
+int RouteWatch::fd() const
+{
+	return nl_socket_get_fd(sock_);
+}
+
+bool RouteWatch::drain()
+{
+	bool any = false;
+	nl_socket_modify_cb(
+		sock_, NL_CB_VALID, NL_CB_CUSTOM,
+		[](nl_msg *, void *arg) -> int {
+			*static_cast<bool *>(arg) = true;
+			return NL_OK;
+		},
+		&any);
+	// Bounded: a busy routing table cannot keep the event loop here.
+	for (int i = 0; i < 64; ++i) {
+		int err = nl_recvmsgs_default(sock_);
+		if (err == -NLE_AGAIN || err == 0)
+			break;
+		if (err < 0) // e.g. ENOBUFS: notifications were lost
+			any = true;
+	}
+	return any;
+}
+
+std::optional<Route> RouteLookup::through_underlays(const IpAddr &dst,
+						    const std::vector<unsigned> &underlays,
+						    std::uint32_t mark)
+{
+	auto plain = get(dst, 0, mark);
+	if (underlays.empty() ||
+	    (plain && std::find(underlays.begin(), underlays.end(), plain->ifindex) != underlays.end()))
 		return plain;
 	for (unsigned u : underlays)
-		if (auto pinned = route_get(dst, u)) {
+		if (auto pinned = get(dst, u, mark)) {
 			pinned->pinned = true;
 			return pinned;
 		}

@@ -63,6 +63,10 @@ TimerSettings TimerSettings::from_environment()
 		env_count("XWG_REKEY_AFTER_MESSAGES", s.rekey_after_messages, XWG_REKEY_AFTER_MESSAGES);
 	s.reject_after_messages =
 		env_count("XWG_REJECT_AFTER_MESSAGES", s.reject_after_messages, XWG_REJECT_AFTER_MESSAGES);
+	if (s.rekey_after_messages >= s.reject_after_messages)
+		throw std::invalid_argument("XWG_REKEY_AFTER_MESSAGES (" + std::to_string(s.rekey_after_messages) +
+					    ") must be below XWG_REJECT_AFTER_MESSAGES (" +
+					    std::to_string(s.reject_after_messages) + ")");
 	// Jitter stays a fraction of the retransmit time when tests shorten it.
 	if (s.rekey_timeout_ns < 5'000'000'000ULL)
 		s.jitter_max_ns = s.rekey_timeout_ns / 15;

@@ -134,6 +134,7 @@ void UdpSockets::bind(std::uint16_t port, std::uint32_t fwmark)
 		fd4_ = fd4;
 		fd6_ = fd6 >= 0 ? fd6 : -1;
 		port_ = bound;
+		fwmark_ = fwmark;
 		return;
 	}
 	throw std::runtime_error("binding UDP: no port free for both IPv4 and IPv6");
@@ -141,6 +142,7 @@ void UdpSockets::bind(std::uint16_t port, std::uint32_t fwmark)
 
 void UdpSockets::set_fwmark(std::uint32_t fwmark)
 {
+	fwmark_ = fwmark;
 	for (int fd : {fd4_, fd6_})
 		if (fd >= 0)
 			setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark));
@@ -165,7 +167,7 @@ bool UdpSockets::send(const Endpoint &to, std::span<const std::uint8_t> data)
 	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
 	std::optional<Route> route;
 	if (!underlays_.empty())
-		route = underlay_route(to.addr, underlays_);
+		route = route_to(to.addr);
 	if (route) {
 		msg.msg_control = control;
 		cmsghdr *c = reinterpret_cast<cmsghdr *>(control);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "loader/ip_prefix.h"
+#include "loader/route_lookup.h"
 
 #include <cstdint>
 #include <span>
@@ -25,6 +26,7 @@ public:
 	// reported as such (errno kept in the message). On failure the old sockets stay.
 	void bind(std::uint16_t port, std::uint32_t fwmark);
 	void set_fwmark(std::uint32_t fwmark);
+	std::uint32_t fwmark() const { return fwmark_; }
 	void close_all();
 
 	std::uint16_t port() const { return port_; }
@@ -35,8 +37,12 @@ public:
 	// tunnel (e.g. AllowedIPs 0.0.0.0/0) never carries the tunnel's own packets.
 	void set_underlays(std::vector<unsigned> ifindexes) { underlays_ = std::move(ifindexes); }
 	const std::vector<unsigned> &underlays() const { return underlays_; }
+	// The route to @to as these sockets' packets and the data plane's take it: through
+	// an underlay, with the fwmark.
+	std::optional<Route> route_to(const IpAddr &to) { return routes_.through_underlays(to, underlays_, fwmark_); }
+	RouteLookup &routes() { return routes_; }
 
-	// Sends through the underlay and from the source address underlay_route() picks.
+	// Sends through the underlay and from the source address route_to() picks.
 	bool send(const Endpoint &to, std::span<const std::uint8_t> data);
 	// One datagram from fd (non-blocking); nullopt when none is waiting.
 	struct Datagram {
@@ -49,7 +55,9 @@ private:
 	int fd4_ = -1;
 	int fd6_ = -1;
 	std::uint16_t port_ = 0;
+	std::uint32_t fwmark_ = 0;
 	std::vector<unsigned> underlays_;
+	RouteLookup routes_;
 };
 
 } // namespace xwg

@@ -300,4 +300,15 @@ TEST_CASE("rx: with rx_cpus >= 2 data packets go to another CPU untouched, the r
 	CHECK(lab.rx(hs).verdict == XDP_PASS);
 	Bytes other = udp_frame(lab.peer4, 1, lab.local4, 53, Bytes(20, 1));
 	CHECK(lab.rx(other).verdict == XDP_PASS);
+
+	// The CPU comes from rx_cpu_ids, not from the index itself: CPUs without a cpumap
+	// entry mean no hand-off, and the packet is decrypted right here.
+	cfg->rx_cpu_ids[0] = cfg->rx_cpu_ids[1] = XWG_MAX_RX_CPUS - 1;
+	REQUIRE(lab.dp.set_config(*cfg));
+	Bytes data2 = lab.data_frame(lab.peer4, lab.local4, 1, inner_packet(lab.peer_in4, lab.our_in4, 64));
+	auto here = lab.rx(data2);
+	CHECK(here.verdict == XDP_REDIRECT);
+	CHECK(here.out != data2);
+	kp = lab.dp.keypair(DataplaneLab::kIndex);
+	CHECK((kp->flags & XWG_KEYPAIR_CONFIRMED) != 0);
 }

@@ -188,6 +188,10 @@ TEST_CASE("message limits come from XWG_*_AFTER_MESSAGES, never above WireGuard'
 		CHECK_THROWS_WITH(TimerSettings::from_environment(),
 				  Catch::Contains(std::string("XWG_REJECT_AFTER_MESSAGES=") + bad));
 	}
+	// Rekeying must come before the keypair stops sending.
+	setenv("XWG_REJECT_AFTER_MESSAGES", "1000", 1);
+	CHECK_THROWS_WITH(TimerSettings::from_environment(), Catch::Contains("must be below"));
 	unsetenv("XWG_REKEY_AFTER_MESSAGES");
+	CHECK_THROWS_WITH(TimerSettings::from_environment(), Catch::Contains("must be below"));
 	unsetenv("XWG_REJECT_AFTER_MESSAGES");
 }

@@ -7,6 +7,9 @@
 #include <catch2/catch.hpp>
 
 #include "netns_lab.h"
+#include "xwg/maps.h"
+
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <ctime>
@@ -132,6 +135,15 @@ TEST_CASE("rekey after messages: xwg rekeys after XWG_REKEY_AFTER_MESSAGES, also
 	CHECK(err.empty());
 	REQUIRE(t.ping('a', 4, 1, 5).rc == 0);
 	CHECK(std::stol(wg_field(t.b, t.if_b, "latest-handshakes")) > first);
+	// ... and the new handshake is xwg's: it holds a keypair it initiated.
+	auto keypairs = t.a.in("bpftool -j map dump pinned /sys/fs/bpf/xwg/" + t.if_a + "/keypairs");
+	INFO(keypairs);
+	auto dump = nlohmann::json::parse(keypairs);
+	bool initiated = false;
+	for (const auto &e : dump)
+		if (e.contains("formatted"))
+			initiated |= (e["formatted"]["value"]["flags"].get<unsigned>() & XWG_KEYPAIR_INITIATOR) != 0;
+	CHECK(initiated);
 }
 
 TEST_CASE("restart: xwg down and up while wireguard-go keeps running; traffic resumes",
@@ -219,6 +231,23 @@ TEST_CASE("full tunnel: AllowedIPs 0.0.0.0/0, ::/0 with the endpoint behind the 
 		auto err = tcp_transfer(t, 'a', 4, payload(MB20), 30);
 		INFO(err);
 		CHECK(err.empty());
+
+		// The gateway moves: A's default route now goes via another address of B, and
+		// the old gateway's neighbour entry is made to point nowhere. The daemon
+		// notices the route change and gives the data plane the new next hop.
+		const bool v6 = underlay == 6;
+		const std::string fam = v6 ? "-6 " : "-4 ";
+		const std::string old_gw = v6 ? "2001:db8::2" : "192.0.2.2";
+		const std::string new_gw = v6 ? "2001:db8::3" : "192.0.2.3";
+		t.b.in("ip addr add " + new_gw + (v6 ? "/64 nodad" : "/24") + " dev " + t.ub);
+		t.a.in("ip " + fam + "route replace default via " + new_gw + " dev " + t.ua);
+		t.a.in("ip neigh replace " + old_gw + " lladdr 02:00:00:00:00:01 nud permanent dev " +
+		       t.ua);
+		for (int family : {4, 6}) {
+			auto r = t.ping('a', family, 3, 5);
+			INFO("after the gateway change: " << r.out << t.diagnostics());
+			CHECK(r.rc == 0);
+		}
 	}
 }
 
