@@ -26,11 +26,7 @@ constexpr int READY_TIMEOUT_MS = 60'000;
 // during set-up still tears down cleanly.
 void hold_signals()
 {
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
+	const sigset_t mask = daemon_stop_signals();
 	sigprocmask(SIG_BLOCK, &mask, nullptr);
 	signal(SIGPIPE, SIG_IGN);
 }

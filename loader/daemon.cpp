@@ -102,6 +102,16 @@ std::string pin_dir_path(const std::string &ifname)
 	return std::string(XWG_PIN_ROOT) + "/" + ifname;
 }
 
+sigset_t daemon_stop_signals()
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	return mask;
+}
+
 struct Daemon::Impl {
 	std::string ifname;
 	std::string hidden;
@@ -288,11 +298,7 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	// The event loop's sources.
 	epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	timer_fd = timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
+	const sigset_t mask = daemon_stop_signals();
 	sigprocmask(SIG_BLOCK, &mask, nullptr);
 	signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (epoll_fd < 0 || timer_fd < 0 || signal_fd < 0)

@@ -12,6 +12,8 @@
 #include "loader/config_file.h"
 #include "loader/timers.h"
 
+#include <signal.h>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -26,6 +28,10 @@ std::string pid_file_path(const std::string &ifname);
 std::string state_file_path(const std::string &ifname);
 std::string log_file_path(const std::string &ifname);
 std::string pin_dir_path(const std::string &ifname);
+
+// The signals that take the daemon down (SIGTERM, SIGINT, SIGHUP): blocked from start-up
+// on, and read by the event loop through a signalfd.
+sigset_t daemon_stop_signals();
 
 class Daemon {
 public:
