@@ -13,7 +13,6 @@
 #include "loader/keys.h"
 #include "netns_lab.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -61,7 +60,7 @@ struct Lab {
 
 	Lab()
 	{
-		cleanup_stale();
+		lab::remove_stale_namespaces("xwgD"); // earlier runs that died before their guards ran
 		must("ip netns add " + ns);
 		mkdir(dir.c_str(), 0700);
 		in("ip link set lo up");
@@ -83,24 +82,6 @@ struct Lab {
 			sh("rm -rf /sys/fs/bpf/xwg/" + i);
 			sh("rm -f /var/run/wireguard/" + i + ".sock /run/xwg/" + i + ".*");
 		}
-	}
-	// Namespaces of earlier runs that died before their guards ran.
-	static void cleanup_stale()
-	{
-		DIR *d = opendir("/run/netns");
-		if (!d)
-			return;
-		std::vector<std::string> stale;
-		while (dirent *e = readdir(d)) {
-			std::string n = e->d_name;
-			if (n.rfind("xwgD", 0) == 0 && n.size() > 4 &&
-			    n.find_first_not_of("0123456789", 4) == std::string::npos &&
-			    kill(std::stoi(n.substr(4)), 0) != 0)
-				stale.push_back(n);
-		}
-		closedir(d);
-		for (auto &n : stale)
-			sh("ip netns del " + n);
 	}
 	std::string nsenter() const { return "nsenter --net=/run/netns/" + ns + " "; }
 	std::string in(const std::string &cmd) const { return must(nsenter() + cmd); }
