@@ -25,10 +25,8 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -75,28 +73,6 @@ struct NetnsGuard {
 	}
 };
 
-// A child process, killed and reaped (bounded) when the guard goes.
-struct ChildGuard {
-	pid_t pid = -1;
-	~ChildGuard() { stop(); }
-	void stop()
-	{
-		if (pid <= 0)
-			return;
-		kill(pid, SIGTERM);
-		auto deadline = Clock::now() + std::chrono::seconds(3);
-		while (waitpid(pid, nullptr, WNOHANG) == 0) {
-			if (Clock::now() > deadline) {
-				kill(pid, SIGKILL);
-				waitpid(pid, nullptr, 0);
-				break;
-			}
-			std::this_thread::sleep_for(std::chrono::milliseconds(20));
-		}
-		pid = -1;
-	}
-};
-
 struct FileGuard {
 	std::string path;
 	~FileGuard()
@@ -114,29 +90,6 @@ struct FdGuard {
 			close(fd);
 	}
 };
-
-pid_t spawn(const std::vector<std::string> &argv, const std::string &log)
-{
-	pid_t pid = fork();
-	if (pid < 0)
-		throw std::runtime_error("fork failed");
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		std::vector<char *> args;
-		for (auto &a : argv)
-			args.push_back(const_cast<char *>(a.c_str()));
-		args.push_back(nullptr);
-		execvp(args[0], args.data());
-		_exit(127);
-	}
-	return pid;
-}
-
 
 std::uint16_t inet_checksum(const std::uint8_t *p, std::size_t n)
 {
@@ -193,7 +146,7 @@ struct Lab {
 	FileGuard log_guard{log};
 	NetnsGuard a, b;
 	FileGuard key_file;
-	ChildGuard wireguard_go;
+	xwg::lab::Child wireguard_go;
 	FileGuard uapi_socket;
 	FdGuard sock;
 
@@ -217,9 +170,8 @@ struct Lab {
 
 		// wireguard-go, in the foreground so its pid is ours to stop.
 		uapi_socket.path = "/var/run/wireguard/" + wg_if + ".sock";
-		wireguard_go.pid = spawn({"ip", "netns", "exec", ns_b, "env", "LOG_LEVEL=debug",
-					  "wireguard-go", "-f", wg_if},
-					 log);
+		wireguard_go = xwg::lab::Child::spawn({"ip", "netns", "exec", ns_b, "wireguard-go", "-f", wg_if},
+						      log, {"LOG_LEVEL=debug"});
 		wait_for_socket();
 
 		key_file.path = "/tmp/xwg-interop-" + id + ".key";
@@ -245,7 +197,7 @@ struct Lab {
 		auto deadline = Clock::now() + std::chrono::seconds(5);
 		struct stat st;
 		while (stat(uapi_socket.path.c_str(), &st) != 0) {
-			if (Clock::now() > deadline || waitpid(wireguard_go.pid, nullptr, WNOHANG) != 0)
+			if (Clock::now() > deadline || !wireguard_go.running())
 				FAIL("wireguard-go did not create " << uapi_socket.path << "\n"
 								    << xwg::lab::read_file(log));
 			std::this_thread::sleep_for(std::chrono::milliseconds(20));
