@@ -37,7 +37,7 @@ std::vector<std::uint8_t> source_bytes(const Endpoint &ep)
 
 noise::Bytes address_bytes(const Endpoint &ep)
 {
-	return noise::Bytes(ep.addr.bytes.data(), ep.addr.family == ip_family_v4 ? 4 : 16);
+	return noise::Bytes(ep.addr.bytes.data(), ep.addr.length());
 }
 
 PublicKey to_public(const WgKey &k)
@@ -64,7 +64,7 @@ PresharedKey to_psk(const std::optional<WgKey> &k)
 
 void add_prefix(Dataplane &dp, const Cidr &c, std::uint32_t peer_id)
 {
-	if (!dp.set_allowed_ip(c.addr.bytes.data(), c.addr.family == ip_family_v4 ? 4 : 16,
+	if (!dp.set_allowed_ip(c.addr.bytes.data(), c.addr.length(),
 			       c.prefix, peer_id))
 		std::fprintf(stderr, "xwg: writing allowed IP %s failed: %s\n",
 			     c.to_string().c_str(), std::strerror(errno));
@@ -72,7 +72,7 @@ void add_prefix(Dataplane &dp, const Cidr &c, std::uint32_t peer_id)
 
 void delete_prefix(Dataplane &dp, const Cidr &c)
 {
-	(void)dp.delete_allowed_ip(c.addr.bytes.data(), c.addr.family == ip_family_v4 ? 4 : 16,
+	(void)dp.delete_allowed_ip(c.addr.bytes.data(), c.addr.length(),
 				   c.prefix);
 }
 
@@ -319,13 +319,23 @@ void Device::set_endpoint(Peer &peer, const Endpoint &ep)
 
 namespace {
 
+// The address and port of an endpoint in the peers map (or an event).
+Endpoint endpoint_of(const xwg_endpoint &ep)
+{
+	Endpoint e;
+	e.addr.family = ep.family;
+	e.port = ntohs(ep.port);
+	std::memcpy(e.addr.bytes.data(), ep.addr.v6, e.addr.length());
+	return e;
+}
+
 // @ep with the route's underlay, source and next hop (only the next hop when @keep_source:
 // an endpoint the data plane learned keeps the underlay and local address it came in
 // on); cleared where the route names none, so xwg_tx falls back to the kernel's lookup.
 xwg_endpoint with_route(xwg_endpoint ep, const std::optional<Route> &route, bool keep_source)
 {
 	const int family = ep.family;
-	const std::size_t len = family == ip_family_v4 ? 4 : 16;
+	const std::size_t len = endpoint_of(ep).addr.length();
 	std::memset(&ep.nexthop, 0, sizeof(ep.nexthop));
 	if (!keep_source) {
 		ep.ifindex = route ? route->ifindex : 0;
@@ -362,9 +372,7 @@ void Device::refresh_route(Peer &peer)
 	if (!p || (p->endpoint.family != ip_family_v4 && p->endpoint.family != ip_family_v6))
 		return;
 	const xwg_endpoint &seen = p->endpoint;
-	IpAddr addr;
-	addr.family = seen.family;
-	std::memcpy(addr.bytes.data(), seen.addr.v6, addr.length());
+	const IpAddr addr = endpoint_of(seen).addr;
 	// A learned endpoint (or one resolved before) keeps its underlay; a configured one
 	// that had no route yet gets one.
 	const bool keep_source = seen.ifindex != 0;
@@ -468,12 +476,12 @@ bool Device::send_data(Peer &peer, std::span<const std::uint8_t> plain)
 	if (!cur || !peer.endpoint)
 		return false;
 	std::uint64_t counter = dp_.take_send_counter(cur->counter_slot);
-	if (counter >= settings_.reject_after_messages) {
-		send_initiation(peer, false);
-		return false;
-	}
+	// REKEY_AFTER_MESSAGES < REJECT_AFTER_MESSAGES (TimerSettings checks): past either,
+	// ask for a handshake; past the second, send nothing.
 	if (counter >= settings_.rekey_after_messages)
 		send_initiation(peer, false);
+	if (counter >= settings_.reject_after_messages)
+		return false;
 	std::vector<std::uint8_t> out(noise::transport_len(plain.size(), config_.iface.mtu));
 	std::size_t n = noise::transport_seal(out, cur->keypair.sending, cur->keypair.remote_index,
 					      counter, plain, config_.iface.mtu);
@@ -695,10 +703,7 @@ void Device::on_event(const void *data, std::size_t len)
 			send_initiation(*peer, false);
 		break;
 	case XWG_EVENT_ENDPOINT_CHANGED: {
-		Endpoint ep;
-		ep.addr.family = ev.endpoint.family;
-		ep.port = ntohs(ev.endpoint.port);
-		std::memcpy(ep.addr.bytes.data(), ev.endpoint.addr.v6, ep.addr.length());
+		const Endpoint ep = endpoint_of(ev.endpoint);
 		if (ep.addr.family != ip_family_v4 && ep.addr.family != ip_family_v6)
 			break;
 		peer->endpoint = ep; // the data plane wrote the map itself, without a next hop

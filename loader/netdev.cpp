@@ -71,7 +71,7 @@ void change_link(Netlink &nl, const std::string &name, const std::string &what,
 nl_addr *make_addr(const IpAddr &a, unsigned prefix)
 {
 	int fam = a.family == ip_family_v4 ? AF_INET : AF_INET6;
-	nl_addr *addr = nl_addr_build(fam, a.bytes.data(), a.family == ip_family_v4 ? 4 : 16);
+	nl_addr *addr = nl_addr_build(fam, a.bytes.data(), a.length());
 	if (!addr)
 		throw std::runtime_error("out of memory");
 	nl_addr_set_prefixlen(addr, static_cast<int>(prefix));

@@ -122,7 +122,7 @@ std::optional<Route> RouteLookup::get(const IpAddr &dst, unsigned oif, std::uint
 	// No RTA_SRC: with an output interface and no source, IPv6 looks up strictly on that
 	// interface (IPv4 always does).
 	if (nlmsg_append(msg.get(), &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ||
-	    nla_put(msg.get(), RTA_DST, dst.family == ip_family_v4 ? 4 : 16, dst.bytes.data()) < 0 ||
+	    nla_put(msg.get(), RTA_DST, static_cast<int>(dst.length()), dst.bytes.data()) < 0 ||
 	    (oif && nla_put_u32(msg.get(), RTA_OIF, oif) < 0) ||
 	    (mark && nla_put_u32(msg.get(), RTA_MARK, mark) < 0))
 		return std::nullopt;
@@ -142,16 +142,11 @@ std::optional<Route> RouteLookup::get(const IpAddr &dst, unsigned oif, std::uint
 	return reply.route;
 }
 
-RouteWatch::RouteWatch()
+RouteWatch::RouteWatch() : sock_(connect_route_socket())
 {
-	sock_ = nl_socket_alloc();
-	if (!sock_)
-		throw std::runtime_error("route watch: no memory for a netlink socket");
-	nl_socket_disable_seq_check(sock_);
-	int err = nl_connect(sock_, NETLINK_ROUTE);
-	if (err >= 0)
-		err = nl_socket_add_memberships(sock_, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
-						RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0);
+	nl_socket_disable_seq_check(sock_); // notifications carry no sequence of ours
+	int err = nl_socket_add_memberships(sock_, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
+					    RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0);
 	if (err >= 0)
 		err = nl_socket_set_nonblocking(sock_);
 	if (err < 0) {
