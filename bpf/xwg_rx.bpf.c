@@ -101,6 +101,45 @@ static __always_inline void peer_received(struct xwg_keypair *kp, const struct x
 	}
 }
 
+/*
+ * Authenticate and decrypt the @plain_len bytes at @plain_off (the tag follows). In
+ * place when the message sits in the frame's linear part; otherwise (multi-buffer XDP:
+ * jumbo frames, or a reassembled datagram the daemon runs through xwg_rx_reassembled)
+ * through a per-CPU copy: bpf_xdp_load_bytes() in, the AEAD over the copy, the plaintext
+ * back with bpf_xdp_store_bytes(). 0, or a negative enum xwg_aead_error.
+ */
+static __always_inline int rx_open(struct xdp_md *ctx, __u32 plain_off, __u32 plain_len,
+				   const __u8 *key, __u64 counter)
+{
+	long linear = (long)ctx->data_end - (long)ctx->data;
+	struct xwg_aead_mem *m;
+	__u64 n;
+	int err;
+
+	if ((long)plain_off + plain_len + XWG_AEAD_TAG_LEN <= linear)
+		return xwg_aead_open_xdp(ctx, plain_off, plain_len, key, counter);
+	m = xwg_aead_mem_get();
+	if (!m || plain_len == 0 || plain_len > XWG_AEAD_MAX_LEN)
+		return XWG_AEAD_ERR_BOUNDS;
+	/* Lengths as 1 + [0, max - 1] on 64-bit registers: what 6.1's verifier can bound. */
+	n = (__u64)plain_len + XWG_AEAD_TAG_LEN - 1;
+	__asm__ __volatile__("" : "+r"(n));
+	if (n >= XWG_AEAD_MAX_LEN + XWG_AEAD_TAG_LEN)
+		return XWG_AEAD_ERR_BOUNDS;
+	if (bpf_xdp_load_bytes(ctx, plain_off, m->bytes, n + 1))
+		return XWG_AEAD_ERR_BOUNDS;
+	err = xwg_aead_open_mem(NULL, 0, plain_len, key, counter);
+	if (err)
+		return err;
+	n = (__u64)plain_len - 1;
+	__asm__ __volatile__("" : "+r"(n));
+	if (n >= XWG_AEAD_MAX_LEN)
+		return XWG_AEAD_ERR_BOUNDS;
+	if (bpf_xdp_store_bytes(ctx, plain_off, m->bytes, n + 1))
+		return XWG_AEAD_ERR_BOUNDS;
+	return 0;
+}
+
 static __always_inline int rx_data(struct xdp_md *ctx, struct xwg_config *cfg, __u32 msg_off,
 				   __u32 msg_len, const struct xwg_outer *outer)
 {
@@ -135,8 +174,10 @@ static __always_inline int rx_data(struct xdp_md *ctx, struct xwg_config *cfg, _
 	if (!xwg_replay_check(&kp->replay, counter))
 		return xwg_drop(XWG_DROP_REPLAYED, XDP_DROP);
 
-	if (xwg_aead_open_xdp(ctx, plain_off, plain_len, kp->recv_key, counter))
-		return xwg_drop(XWG_DROP_AUTH_FAILED, XDP_DROP);
+	err = rx_open(ctx, plain_off, plain_len, kp->recv_key, counter);
+	if (err)
+		return xwg_drop(err == XWG_AEAD_ERR_AUTH ? XWG_DROP_AUTH_FAILED : XWG_DROP_BAD_LENGTH,
+				XDP_DROP);
 
 	bpf_spin_lock(&kp->lock);
 	fresh = xwg_replay_commit(&kp->replay, counter);
@@ -174,10 +215,7 @@ static __always_inline int rx_data(struct xdp_md *ctx, struct xwg_config *cfg, _
 	/* Strip outer headers and padding+tag; keep room for a fresh Ethernet header. */
 	if (bpf_xdp_adjust_head(ctx, (int)(plain_off - sizeof(struct ethhdr))))
 		return xwg_drop(XWG_DROP_RX_REDIRECT_FAILED, XDP_DROP);
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	frame_len = data_end - data;
-	asm volatile("" : "+r"(frame_len)); /* keep the pointer difference 64-bit */
+	frame_len = bpf_xdp_get_buff_len(ctx); /* linear part and fragments */
 	if (bpf_xdp_adjust_tail(ctx, (int)(sizeof(struct ethhdr) + inner_len) - (int)frame_len))
 		return xwg_drop(XWG_DROP_RX_REDIRECT_FAILED, XDP_DROP);
 
@@ -220,7 +258,12 @@ static __always_inline int rx_frame(struct xdp_md *ctx, enum rx_stage stage)
 	if (msg_len < sizeof(*udp) + sizeof(struct xwg_msg_header))
 		return xwg_drop(XWG_DROP_BAD_LENGTH, XDP_DROP);
 	msg_len -= sizeof(*udp);
-	if (msg + msg_len > data_end || msg + sizeof(__u32) > data_end)
+	/* Ethernet + IPv4 (no options) or IPv6 (no extensions) + UDP: a constant per family. */
+	msg_off = sizeof(struct ethhdr) + sizeof(*udp) +
+		  (family == 2 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr));
+	/* The message may go on in fragments past the linear part (xdp.frags); its
+	 * header is always in the linear part. */
+	if (msg_off + msg_len > bpf_xdp_get_buff_len(ctx) || msg + sizeof(__u32) > data_end)
 		return xwg_drop(XWG_DROP_BAD_LENGTH, XDP_DROP);
 	type = *(__u32 *)msg;
 
@@ -261,21 +304,33 @@ static __always_inline int rx_frame(struct xdp_md *ctx, enum rx_stage stage)
 	}
 here:
 	xwg_outer_read(udp, family, &outer);
-	/* Ethernet + IPv4 (no options) or IPv6 (no extensions) + UDP: a constant per family. */
-	msg_off = sizeof(struct ethhdr) + sizeof(*udp) +
-		  (family == 2 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr));
 	return rx_data(ctx, cfg, msg_off, msg_len, &outer);
 }
 
-SEC("xdp")
+/* Every program here is multi-buffer aware (xdp.frags, Linux 5.18+): an underlay with an
+ * MTU beyond a page (jumbo frames) accepts only such programs, and their frames arrive
+ * as a linear part plus fragments. */
+SEC("xdp.frags")
 int xwg_rx(struct xdp_md *ctx)
 {
 	return rx_frame(ctx, RX_ON_NIC);
 }
 
 /* The same path, run by the cpumap kthread of the CPU xwg_rx chose. */
-SEC("xdp/cpumap")
+SEC("xdp.frags/cpumap")
 int xwg_rx_cpumap(struct xdp_md *ctx)
+{
+	return rx_frame(ctx, RX_ON_CPU);
+}
+
+/* The same path again, never handing off to another CPU: the daemon runs it through
+ * BPF_PROG_TEST_RUN over data messages that reached its UDP socket, which XDP could not
+ * take because they arrived as IP fragments (the kernel reassembled them). A verdict of
+ * XDP_REDIRECT leaves the decrypted frame in the run's output, which the daemon delivers
+ * into the tunnel device; state (keypair, replay window, counters, roaming) is the one
+ * the other programs use. */
+SEC("xdp.frags")
+int xwg_rx_reassembled(struct xdp_md *ctx)
 {
 	return rx_frame(ctx, RX_ON_CPU);
 }

@@ -9,7 +9,7 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-SEC("xdp")
+SEC("xdp.frags") /* multi-buffer aware: a jumbo tunnel MTU needs it */
 int xwg_tun(struct xdp_md *ctx)
 {
 	(void)ctx;

@@ -43,8 +43,11 @@ static __always_inline void want_handshake(struct xwg_peer *peer, __u32 peer_id,
 	xwg_event_emit(type, peer_id, local_index, NULL);
 }
 
-/* Copy the inner packet to the daemon; it sends it once a session exists. */
-static __always_inline int stage(struct __sk_buff *skb, __u32 peer_id, __u32 inner_len)
+/* Copy the inner packet to the daemon as an event of @type (STAGED_PACKET: it sends it
+ * once a session exists; OVERSIZE_PACKET: it seals it and its socket sends it
+ * fragmented) and drop it here, counted under @reason. */
+static __always_inline int to_daemon(struct __sk_buff *skb, __u32 peer_id, __u32 inner_len,
+				     __u32 type, enum xwg_drop_reason reason)
 {
 	struct xwg_staged_packet *sp;
 	__u64 len;
@@ -55,7 +58,7 @@ static __always_inline int stage(struct __sk_buff *skb, __u32 peer_id, __u32 inn
 	sp = bpf_ringbuf_reserve(&events, sizeof(*sp), 0);
 	if (!sp)
 		return xwg_drop(XWG_DROP_STAGE_FULL, TC_ACT_SHOT);
-	sp->event.type = XWG_EVENT_STAGED_PACKET;
+	sp->event.type = type;
 	sp->event.peer_id = peer_id;
 	sp->event.local_index = 0;
 	sp->event.len = inner_len;
@@ -73,7 +76,7 @@ static __always_inline int stage(struct __sk_buff *skb, __u32 peer_id, __u32 inn
 		return xwg_drop(XWG_DROP_STAGE_FULL, TC_ACT_SHOT);
 	}
 	bpf_ringbuf_submit(sp, 0);
-	return xwg_drop(XWG_DROP_STAGED, TC_ACT_SHOT);
+	return xwg_drop(reason, TC_ACT_SHOT);
 }
 
 /* Zero @len (< 16) bytes at @off: the padding after the inner packet. */
@@ -188,7 +191,7 @@ static __always_inline int route_inner(struct __sk_buff *skb, __u32 *inner_len)
 /* Write outer IP + UDP + type-4 header in front of the ciphertext at @l3. */
 static __always_inline int write_outer(struct __sk_buff *skb, const struct xwg_endpoint *ep,
 				       const struct xwg_keypair *kp, __u64 counter,
-				       __u32 outer_l3_len, __u32 msg_len, __u16 listen_port)
+				       __u32 msg_len, __u16 listen_port)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
@@ -207,8 +210,12 @@ static __always_inline int write_outer(struct __sk_buff *skb, const struct xwg_e
 		ip->ihl = 5;
 		ip->tos = 0;
 		ip->tot_len = bpf_htons(sizeof(*ip) + udp_len);
-		ip->id = 0;
-		ip->frag_off = bpf_htons(0x4000); /* DF */
+		/* No DF, as WireGuard sends: a router before a narrower link fragments the
+		 * packet instead of dropping it. Fragments are reassembled by (source,
+		 * destination, protocol, id), so the id must differ between packets in flight:
+		 * the message counter, offset by the peer's index, does for 65536 packets. */
+		ip->id = bpf_htons((__u16)(counter + kp->remote_index));
+		ip->frag_off = 0;
 		ip->ttl = OUTER_TTL;
 		ip->protocol = IPPROTO_UDP;
 		ip->check = 0;
@@ -240,7 +247,6 @@ static __always_inline int write_outer(struct __sk_buff *skb, const struct xwg_e
 	hdr->header.type = XWG_MSG_HEADER(XWG_MSG_DATA);
 	hdr->key_idx = kp->remote_index;
 	hdr->counter = counter;
-	(void)outer_l3_len;
 	return 0;
 }
 
@@ -274,11 +280,24 @@ int xwg_tx(struct __sk_buff *skb)
 	age = kp ? now - kp->birth_ns : 0;
 	if (!kp || age >= cfg->reject_after_time_ns) {
 		want_handshake(peer, peer_id, XWG_EVENT_HANDSHAKE_NEEDED, 0, cfg, now);
-		return stage(skb, peer_id, inner_len);
+		return to_daemon(skb, peer_id, inner_len, XWG_EVENT_STAGED_PACKET,
+				 XWG_DROP_STAGED);
 	}
 	ep = peer->endpoint;
 	if (ep.family != AF_INET && ep.family != AF_INET6)
 		return xwg_drop(XWG_DROP_NO_ENDPOINT, TC_ACT_SHOT);
+
+	/* Pad to 16, never beyond the MTU (WireGuard's rule, include/xwg/protocol.h). */
+	padded = xwg_padded_len(inner_len, cfg->mtu);
+	if (padded > XWG_MAX_PLAINTEXT)
+		return xwg_drop(XWG_DROP_FRAME_TOO_BIG, TC_ACT_SHOT);
+	outer_l3_len = ep.family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	msg_len = sizeof(struct xwg_msg_data) + padded + XWG_AEAD_TAG_LEN;
+	/* Larger than the path carries whole: the daemon's socket sends it, and the
+	 * kernel fragments it as it does for WireGuard's own UDP sends. */
+	if (ep.path_mtu && outer_l3_len + sizeof(struct udphdr) + msg_len > ep.path_mtu)
+		return to_daemon(skb, peer_id, inner_len, XWG_EVENT_OVERSIZE_PACKET,
+				 XWG_DROP_TX_TO_DAEMON_OVERSIZE);
 
 	slot = kp->counter_slot;
 	send_counter = bpf_map_lookup_elem(&send_counters, &slot);
@@ -287,19 +306,15 @@ int xwg_tx(struct __sk_buff *skb)
 	counter = __sync_fetch_and_add(send_counter, 1);
 	if (counter >= cfg->reject_after_messages) {
 		want_handshake(peer, peer_id, XWG_EVENT_HANDSHAKE_NEEDED, local_index, cfg, now);
-		return stage(skb, peer_id, inner_len);
+		return to_daemon(skb, peer_id, inner_len, XWG_EVENT_STAGED_PACKET,
+				 XWG_DROP_STAGED);
 	}
 	/* Either side after REKEY_AFTER_MESSAGES, only the initiator after REKEY_AFTER_TIME. */
 	if (counter >= cfg->rekey_after_messages ||
 	    ((kp->flags & XWG_KEYPAIR_INITIATOR) && age >= cfg->rekey_after_time_ns))
 		want_handshake(peer, peer_id, XWG_EVENT_REKEY_NEEDED, local_index, cfg, now);
 
-	/* Pad to 16 (but not beyond the MTU), then room for the tag at the end ... */
-	padded = (inner_len + XWG_MESSAGE_PADDING_MULTIPLE - 1) & ~(XWG_MESSAGE_PADDING_MULTIPLE - 1);
-	if (padded > cfg->mtu && inner_len <= cfg->mtu)
-		padded = cfg->mtu;
-	if (padded > XWG_MAX_PLAINTEXT)
-		return xwg_drop(XWG_DROP_FRAME_TOO_BIG, TC_ACT_SHOT);
+	/* Room for the padding and the tag at the end ... */
 	if (bpf_skb_change_tail(skb, sizeof(struct ethhdr) + padded + XWG_AEAD_TAG_LEN, 0))
 		return xwg_drop(XWG_DROP_HEADROOM, TC_ACT_SHOT);
 	if (padded > inner_len && zero_padding(skb, sizeof(struct ethhdr) + inner_len,
@@ -307,17 +322,15 @@ int xwg_tx(struct __sk_buff *skb)
 		return xwg_drop(XWG_DROP_HEADROOM, TC_ACT_SHOT);
 
 	/* ... and for outer IP, UDP and the type-4 header at the front. */
-	outer_l3_len = ep.family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
 	grow = outer_l3_len + sizeof(struct udphdr) + sizeof(struct xwg_msg_data);
 	flags = BPF_F_ADJ_ROOM_ENCAP_L4_UDP | (ep.family == AF_INET ?
 		BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 : BPF_F_ADJ_ROOM_ENCAP_L3_IPV6);
 	if (bpf_skb_adjust_room(skb, grow, BPF_ADJ_ROOM_MAC, flags))
 		return xwg_drop(XWG_DROP_HEADROOM, TC_ACT_SHOT);
 
-	msg_len = sizeof(struct xwg_msg_data) + padded + XWG_AEAD_TAG_LEN;
 	if (xwg_aead_seal_skb(skb, sizeof(struct ethhdr) + grow, padded, kp->send_key, counter))
 		return xwg_drop(XWG_DROP_FRAME_TOO_BIG, TC_ACT_SHOT);
-	if (write_outer(skb, &ep, kp, counter, outer_l3_len, msg_len, cfg->listen_port))
+	if (write_outer(skb, &ep, kp, counter, msg_len, cfg->listen_port))
 		return xwg_drop(XWG_DROP_HEADROOM, TC_ACT_SHOT);
 	if (xwg_udp_csum_fill(skb, ep.family, sizeof(struct ethhdr), outer_l3_len,
 			      sizeof(struct udphdr) + msg_len))

@@ -8,6 +8,7 @@
 #include "loader/daemon.h"
 #include "loader/key_codec.h"
 #include "loader/netdev.h"
+#include "loader/route_lookup.h"
 #include "loader/uapi_server.h"
 #include "xwg/drop_reasons.h"
 #include "xwg/maps.h"
@@ -48,6 +49,7 @@ struct Shown {
 	std::string public_key;
 	unsigned listen_port = 0;
 	std::uint32_t fwmark = 0;
+	unsigned mtu = 0; // the tunnel device's, as in use (0: unknown)
 	std::vector<ShownPeer> peers;
 	std::vector<std::pair<std::string, std::string>> xdp; // device, mode
 	std::map<std::string, std::uint64_t> drops;           // non-zero only
@@ -217,6 +219,8 @@ void print_text(const Shown &s)
 		std::printf("  listening port: %u\n", s.listen_port);
 	if (s.fwmark)
 		std::printf("  fwmark: 0x%x\n", s.fwmark);
+	if (s.mtu)
+		std::printf("  mtu: %u\n", s.mtu);
 	for (const auto &[dev, mode] : s.xdp)
 		std::printf("  xdp: %s (%s)\n", dev.c_str(), mode.c_str());
 	if (s.drops.empty()) {
@@ -257,6 +261,7 @@ nlohmann::json to_json(const Shown &s)
 	j["public_key"] = s.public_key.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.public_key);
 	j["listen_port"] = s.listen_port;
 	j["fwmark"] = s.fwmark;
+	j["mtu"] = s.mtu;
 	j["xdp"] = nlohmann::json::array();
 	for (const auto &[dev, mode] : s.xdp)
 		j["xdp"].push_back({{"device", dev}, {"mode", mode}});
@@ -317,6 +322,7 @@ int show(const std::string &target, bool json)
 		}
 		read_drops(s);
 		read_xdp(s);
+		s.mtu = link_exists(name) ? link_mtu(static_cast<unsigned>(link_ifindex(name))) : 0;
 		if (json) {
 			list.push_back(to_json(s));
 		} else {

@@ -3,6 +3,8 @@
 // position. Section-level checks (missing keys, duplicate peers) run when a section ends.
 #include "loader/config_file.h"
 
+#include "xwg/protocol.h"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -127,6 +129,7 @@ class Parser
 	Section section_ = Section::none;
 	unsigned section_line_ = 0;
 	unsigned interface_line_ = 0;
+	unsigned mtu_line_ = 0;
 	std::map<std::string, unsigned> seen_; // canonical key -> line, per section
 	PeerConfig peer_;
 	std::map<WgKey, unsigned> peer_lines_;	    // public key -> [Peer] line
@@ -181,6 +184,8 @@ ParsedConfig Parser::run(std::string_view text)
 	end_section();
 	if (interface_line_ == 0)
 		throw ConfigError(file_ + ": no [Interface] section");
+	if (auto why = mtu_problem(out_.config, out_.config.iface.mtu))
+		fail(mtu_line_, "MTU: " + *why);
 	return std::move(out_);
 }
 
@@ -338,8 +343,12 @@ void Parser::handle(const KeyInfo &key, std::string_view value)
 			ifc.addresses.push_back(*c);
 		}
 	} else if (k == "MTU") {
-		ifc.mtu =
-		    static_cast<unsigned>(parse_number(value, 68, 65535, "an MTU (68-65535)"));
+		static const std::string what = "an MTU xwg carries (" +
+						std::to_string(XWG_MIN_MTU) + "-" +
+						std::to_string(XWG_MAX_MTU) + ")";
+		ifc.mtu = static_cast<unsigned>(
+		    parse_number(value, XWG_MIN_MTU, XWG_MAX_MTU, what.c_str()));
+		mtu_line_ = line_;
 	} else if (k == "Table") {
 		std::string t = lower(value);
 		if (t == "auto") {

@@ -5,7 +5,9 @@
 #include "loader/cpu_list.h"
 #include "loader/dataplane.h"
 #include "loader/device.h"
+#include "loader/mtu.h"
 #include "loader/netdev.h"
+#include "loader/receive_reassembled.h"
 #include "loader/uapi_server.h"
 #include "loader/udp_socket.h"
 
@@ -33,6 +35,9 @@ namespace {
 
 // How often peer_stats are polled and timers run.
 constexpr std::uint64_t TICK_NS = 100'000'000ULL;
+// How often every endpoint's route is looked up again even when nothing announced a
+// change: learned path MTUs expire (10 minutes by default) without a notification.
+constexpr std::uint64_t ROUTE_REFRESH_TICKS = 300;
 
 void log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log(const char *fmt, ...)
@@ -123,7 +128,9 @@ struct Daemon::Impl {
 	RouteWatch route_watch;
 	bool routes_changed = false; // looked up again at the next tick
 	std::unique_ptr<Device> device;
+	std::unique_ptr<ReassembledReceiver> reassembled;
 	std::unique_ptr<UapiServer> uapi;
+	std::uint64_t ticks = 0;
 	ring_buffer *ring = nullptr;
 	int epoll_fd = -1, timer_fd = -1, signal_fd = -1;
 	int visible_ifindex = 0;
@@ -191,6 +198,19 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 		underlay_ifindex.push_back(link_ifindex(u));
 	}
 
+	// The tunnel MTU: configured, or wg-quick's rule over the routes to the endpoints.
+	DeviceConfig resolved = config;
+	if (resolved.iface.mtu == AUTOMATIC_MTU) {
+		udp.set_underlays(std::vector<unsigned>(underlay_ifindex.begin(), underlay_ifindex.end()));
+		resolved.iface.mtu = automatic_mtu(config, udp.routes(), udp.underlays());
+		if (auto why = mtu_problem(resolved, resolved.iface.mtu))
+			throw std::runtime_error("the automatic " + *why +
+						 " (the underlay's path MTU minus " +
+						 std::to_string(XWG_MTU_OVERHEAD) +
+						 "); set MTU = in [Interface]");
+	}
+	const unsigned mtu = resolved.iface.mtu;
+
 	// The data plane, pinned.
 	ensure_bpffs();
 	DataplaneOptions opts;
@@ -202,7 +222,7 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	});
 
 	// The tunnel device.
-	veth_create(nl, ifname, hidden, config.iface.mtu);
+	veth_create(nl, ifname, hidden, mtu);
 	undo.push_back([this] { link_delete_quiet(nl, ifname); });
 	offloads_off(ifname);
 	gro_off(hidden);
@@ -212,7 +232,7 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	const int hidden_ifindex = link_ifindex(hidden);
 
 	xwg_config cfg{};
-	cfg.mtu = static_cast<__u16>(config.iface.mtu);
+	cfg.mtu = static_cast<__u16>(mtu);
 	cfg.tunnel_ifindex = static_cast<__u32>(hidden_ifindex);
 	auto vmac = link_mac(ifname), hmac = link_mac(hidden);
 	std::memcpy(cfg.tunnel_mac, vmac.data(), 6);
@@ -286,14 +306,22 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 		}
 	});
 	undo.push_back([this] {
+		reassembled.reset();
 		device->shutdown();
 		device.reset();
 	});
 	try {
-		device->apply(config, config_diff(DeviceConfig{}, config));
+		device->apply(resolved, config_diff(DeviceConfig{}, resolved));
 	} catch (const UapiError &e) {
 		throw std::runtime_error(e.what());
 	}
+
+	// Data messages that reach the socket (reassembled from fragments).
+	unsigned reassembled_pps = REASSEMBLED_DEFAULT_PPS;
+	if (const char *e = std::getenv("XWG_REASSEMBLED_PPS"))
+		reassembled_pps = static_cast<unsigned>(std::strtoul(e, nullptr, 10));
+	reassembled = std::make_unique<ReassembledReceiver>(
+		*dp, static_cast<unsigned>(hidden_ifindex), udp.underlays(), reassembled_pps);
 
 	// The event loop's sources.
 	epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -345,6 +373,8 @@ std::string Daemon::Impl::handle_uapi(UapiOp op, std::string_view body)
 	try {
 		UapiSetRequest request = uapi_parse_set(body);
 		UapiApplied applied = uapi_apply_set(device->config(), request);
+		if (auto why = mtu_problem(applied.config, applied.config.iface.mtu))
+			throw UapiError(UAPI_ERROR_INVALID, *why);
 		int fd4 = udp.fd4(), fd6 = udp.fd6();
 		device->apply(applied.config, applied.delta);
 		if (udp.fd4() != fd4 || udp.fd6() != fd6) {
@@ -362,11 +392,21 @@ std::string Daemon::Impl::handle_uapi(UapiOp op, std::string_view body)
 
 void Daemon::Impl::drain_udp(int fd)
 {
+	// ICMP errors first: a Packet Too Big lowers an endpoint's path MTU.
+	if (UdpSockets::drain_errors(fd))
+		routes_changed = true;
 	std::vector<UdpSockets::Datagram> queue;
+	const std::uint64_t now = noise::boottime_ns();
 	while (queue.size() < XWG_MAX_QUEUED_INCOMING_HANDSHAKES) {
 		auto d = UdpSockets::receive(fd);
 		if (!d)
 			break;
+		// Data messages here came in fragments: xwg_rx's code decrypts them.
+		if (d->data.size() >= sizeof(xwg_msg_header) &&
+		    d->data[0] == XWG_MSG_DATA && !d->data[1] && !d->data[2] && !d->data[3]) {
+			reassembled->receive(*d, udp.port(), now);
+			continue;
+		}
 		queue.push_back(std::move(*d));
 	}
 	for (std::size_t i = 0; i < queue.size(); ++i)
@@ -439,6 +479,8 @@ int Daemon::run()
 			} else if (fd == d.timer_fd) {
 				std::uint64_t expirations;
 				(void)!read(d.timer_fd, &expirations, sizeof(expirations));
+				if (++d.ticks % ROUTE_REFRESH_TICKS == 0)
+					d.routes_changed = true;
 				if (d.routes_changed) {
 					d.routes_changed = false;
 					d.device->refresh_routes();

@@ -136,6 +136,35 @@ void Dataplane::release()
 	rx_ = nullptr;
 }
 
+int Dataplane::run_reassembled(std::span<const uint8_t> frame, unsigned ingress_ifindex,
+				std::vector<uint8_t> &out)
+{
+	// Room for the largest message; the program only ever shortens the frame.
+	out.resize(frame.size() + 64);
+	xdp_md ctx{};
+	ctx.data_end = static_cast<__u32>(frame.size());
+	ctx.ingress_ifindex = ingress_ifindex;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
+		    .data_out = out.data(), .data_size_in = static_cast<__u32>(frame.size()),
+		    .data_size_out = static_cast<__u32>(out.size()), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+	int fd = bpf_program__fd(rx_->progs.xwg_rx_reassembled);
+	int err = bpf_prog_test_run_opts(fd, &opts);
+	if (err && ingress_ifindex) {
+		// The device may be gone (or refuse test runs): run it without one; the
+		// programs then learn a roamed endpoint without its underlay.
+		ctx.ingress_ifindex = 0;
+		opts.data_size_out = static_cast<__u32>(out.size());
+		err = bpf_prog_test_run_opts(fd, &opts);
+	}
+	if (err) {
+		failed_calls_++;
+		return err < 0 ? err : -EIO;
+	}
+	out.resize(opts.data_size_out);
+	return static_cast<int>(opts.retval);
+}
+
 void Dataplane::unpin()
 {
 	std::error_code ec;
@@ -249,6 +278,7 @@ bool Dataplane::set_peer_route(uint32_t peer_id, const xwg_endpoint &seen, const
 	ep.ifindex = next.ifindex;
 	std::memcpy(&ep.src, &next.src, sizeof(ep.src));
 	std::memcpy(&ep.nexthop, &next.nexthop, sizeof(ep.nexthop));
+	ep.path_mtu = next.path_mtu;
 	return true;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,13 @@ public:
 	// or when the kernel refuses (then xwg_rx decrypts where the frame arrived).
 	unsigned enable_rx_cpus(const std::vector<unsigned> &cpus, xwg_config &cfg);
 	int events_fd() const;
+	// Runs xwg_rx_reassembled over @frame (Ethernet, IPv4/IPv6, UDP, a data message) as if
+	// it had arrived on @ingress_ifindex (0: unknown), through BPF_PROG_TEST_RUN: the
+	// keypairs, replay windows, counters and roaming are the programs' own. Returns the
+	// XDP verdict (XDP_REDIRECT: @out holds the decrypted frame for the tunnel device;
+	// XDP_DROP: counted under its reason), or -errno.
+	int run_reassembled(std::span<const uint8_t> frame, unsigned ingress_ifindex,
+			    std::vector<uint8_t> &out);
 	const std::string &pin_dir() const { return pin_dir_; }
 	// Removes the pins (the maps live on while programs or fds hold them).
 	void unpin();

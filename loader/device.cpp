@@ -345,6 +345,8 @@ xwg_endpoint with_route(xwg_endpoint ep, const std::optional<Route> &route, bool
 	}
 	if (route && route->nexthop.family == family)
 		std::memcpy(ep.nexthop.v6, route->nexthop.bytes.data(), len);
+	// Outer packets larger than this go to the daemon, whose socket fragments them.
+	ep.path_mtu = route ? path_mtu(*route) : 0;
 	return ep;
 }
 
@@ -716,7 +718,8 @@ void Device::on_event(const void *data, std::size_t len)
 			send_staged(*peer);
 		}
 		break;
-	case XWG_EVENT_STAGED_PACKET: {
+	case XWG_EVENT_STAGED_PACKET:   // no session yet: sent once there is one
+	case XWG_EVENT_OVERSIZE_PACKET: { // too big for the path: sent now, fragmented
 		std::size_t n = std::min<std::size_t>(ev.len, XWG_STAGED_MAX_LEN);
 		if (len < sizeof(xwg_event) + n)
 			break;

@@ -1,6 +1,8 @@
 // device_config.cpp — the few behaviours of the configuration values.
 #include "loader/device_config.h"
 
+#include "xwg/protocol.h"
+
 #include <algorithm>
 
 namespace xwg
@@ -17,6 +19,28 @@ std::string RouteTable::to_string() const
 		return std::to_string(id);
 	}
 	return "auto";
+}
+
+std::optional<std::string> mtu_problem(const DeviceConfig &config, unsigned mtu)
+{
+	if (mtu == AUTOMATIC_MTU)
+		return std::nullopt;
+	const std::string m = "MTU " + std::to_string(mtu);
+	if (mtu < XWG_MIN_MTU || mtu > XWG_MAX_MTU)
+		return m + " is outside what xwg carries (" + std::to_string(XWG_MIN_MTU) + "-" +
+		       std::to_string(XWG_MAX_MTU) + ")";
+	if (mtu >= XWG_MIN_MTU_IPV6)
+		return std::nullopt;
+	const std::string below = m + " is below IPv6's minimum of " +
+				  std::to_string(XWG_MIN_MTU_IPV6) + ", but ";
+	for (const Cidr &a : config.iface.addresses)
+		if (a.addr.family == ip_family_v6)
+			return below + "Address " + a.to_string() + " is IPv6";
+	for (const PeerConfig &p : config.peers)
+		for (const Cidr &c : p.allowed_ips)
+			if (c.addr.family == ip_family_v6)
+				return below + "allowed IP " + c.to_string() + " is IPv6";
+	return std::nullopt;
 }
 
 bool PeerConfig::add_allowed_ip(const Cidr &prefix)

@@ -16,7 +16,9 @@
 namespace xwg
 {
 
-inline constexpr unsigned DEFAULT_MTU = 1420;
+// MTU 0 in a configuration: chosen at `xwg up` from the underlay (wg-quick's rule, see
+// loader/mtu.h).
+inline constexpr unsigned AUTOMATIC_MTU = 0;
 
 // wg-quick's Table: routes for AllowedIPs in the main table (auto), none (off), or in a
 // numbered table.
@@ -34,7 +36,7 @@ struct InterfaceConfig {
 	std::uint16_t listen_port = 0; // 0: let the kernel choose
 	std::uint32_t fwmark = 0;      // 0: off
 	std::vector<Cidr> addresses;   // host bits kept: 192.0.2.1/24 is an address on a /24
-	unsigned mtu = DEFAULT_MTU;
+	unsigned mtu = AUTOMATIC_MTU; // the tunnel MTU, XWG_MIN_MTU..XWG_MAX_MTU, or automatic
 	RouteTable table;
 	std::vector<std::string> underlays; // xwg extension; empty: the default route's device
 
@@ -61,6 +63,11 @@ struct DeviceConfig {
 	const PeerConfig *find_peer(const WgKey &public_key) const;
 	bool operator==(const DeviceConfig &) const = default;
 };
+
+// Why a tunnel MTU of @mtu cannot carry @config's traffic, or nullopt when it can: outside
+// what the data plane carries (XWG_MIN_MTU..XWG_MAX_MTU), or below IPv6's minimum (1280)
+// while an address or allowed IP is IPv6. AUTOMATIC_MTU is fine until it is resolved.
+std::optional<std::string> mtu_problem(const DeviceConfig &config, unsigned mtu);
 
 // What changed between two configurations, so the daemon can push only that to the maps
 // and sockets. A peer that was removed and added again within one change (wg setconf's

@@ -6,7 +6,10 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -57,6 +60,13 @@ int on_route(nl_msg *msg, void *arg)
 	Route r;
 	r.ifindex = nla_get_u32(tb[RTA_OIF]);
 	r.src = addr_from(reply->family, tb[RTA_PREFSRC]);
+	if (tb[RTA_METRICS]) {
+		// The route's MTU metric, or the path MTU the kernel learned for this
+		// destination (IPv4 "fragmentation needed", IPv6 Packet Too Big).
+		nlattr *mx[RTAX_MAX + 1] = {};
+		if (nla_parse_nested(mx, RTAX_MAX, tb[RTA_METRICS], nullptr) == 0 && mx[RTAX_MTU])
+			r.mtu = nla_get_u32(mx[RTAX_MTU]);
+	}
 	if (tb[RTA_GATEWAY])
 		r.nexthop = addr_from(reply->family, tb[RTA_GATEWAY]);
 	else if (!tb[RTA_VIA] && !tb[RTA_MULTIPATH])
@@ -145,8 +155,10 @@ std::optional<Route> RouteLookup::get(const IpAddr &dst, unsigned oif, std::uint
 RouteWatch::RouteWatch() : sock_(connect_route_socket())
 {
 	nl_socket_disable_seq_check(sock_); // notifications carry no sequence of ours
+	// Links too: an MTU change on an underlay changes its endpoints' path MTU.
 	int err = nl_socket_add_memberships(sock_, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
-					    RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0);
+					    RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_LINK,
+					    0);
 	if (err >= 0)
 		err = nl_socket_set_nonblocking(sock_);
 	if (err < 0) {
@@ -184,6 +196,29 @@ bool RouteWatch::drain()
 			any = true;
 	}
 	return any;
+}
+
+unsigned link_mtu(unsigned ifindex)
+{
+	char name[IF_NAMESIZE] = {};
+	if (!if_indextoname(ifindex, name))
+		return 0;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	ifreq ifr{};
+	std::memcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name) - 1);
+	const int rc = ioctl(fd, SIOCGIFMTU, &ifr);
+	close(fd);
+	return rc == 0 && ifr.ifr_mtu > 0 ? static_cast<unsigned>(ifr.ifr_mtu) : 0;
+}
+
+unsigned path_mtu(const Route &route)
+{
+	const unsigned dev = route.ifindex ? link_mtu(route.ifindex) : 0;
+	if (route.mtu && (!dev || route.mtu < dev))
+		return route.mtu;
+	return dev;
 }
 
 std::optional<Route> RouteLookup::through_underlays(const IpAddr &dst,

@@ -21,6 +21,8 @@ struct Route {
 	                      // when the route names none xwg can use (e.g. an IPv6 gateway
 	                      // for IPv4)
 	unsigned ifindex = 0; // output interface
+	unsigned mtu = 0;     // the route's MTU metric or a learned path MTU; 0: none (the
+	                      // output interface's MTU applies)
 	bool pinned = false;  // found only by naming ifindex: the plain route goes elsewhere
 };
 
@@ -47,6 +49,13 @@ private:
 	void reconnect();
 	nl_sock *sock_ = nullptr;
 };
+
+// The MTU of interface @ifindex in this network namespace; 0 when it cannot be read.
+unsigned link_mtu(unsigned ifindex);
+
+// The largest IP packet @route carries whole: its MTU metric (or learned path MTU), else
+// its output interface's MTU; 0 when neither is known.
+unsigned path_mtu(const Route &route);
 
 // Notices route and address changes (rtnetlink multicast groups), so the endpoints'
 // routes can be looked up again. Non-blocking; poll fd().

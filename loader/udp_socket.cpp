@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -64,8 +65,20 @@ int open_bound(int family, std::uint16_t port, std::uint32_t fwmark, std::uint16
 	if (fd < 0)
 		return -errno;
 	int one = 1;
-	if (family == AF_INET6)
+	if (family == AF_INET6) {
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		// Where a datagram arrived (the slow path needs the local address and the
+		// underlay), and ICMPv6 errors on the error queue: a Packet Too Big for our
+		// datagrams means the endpoints' path MTU changed (the kernel recorded it).
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
+	} else {
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+		// Never DF, as WireGuard sends: larger datagrams leave fragmented, and a
+		// router before a narrower link fragments them again.
+		int dont = IP_PMTUDISC_DONT;
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &dont, sizeof(dont));
+	}
 	if (fwmark)
 		setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark));
 	sockaddr_storage ss{};
@@ -196,21 +209,83 @@ bool UdpSockets::send(const Endpoint &to, std::span<const std::uint8_t> data)
 			msg.msg_controllen = CMSG_SPACE(sizeof(pi));
 		}
 	}
+	if (sendmsg(fd, &msg, 0) == static_cast<ssize_t>(data.size()))
+		return true;
+	// A pending ICMP error (IPV6_RECVERR) fails one send and is cleared by it: again.
 	return sendmsg(fd, &msg, 0) == static_cast<ssize_t>(data.size());
+}
+
+bool UdpSockets::drain_errors(int fd)
+{
+	bool path_mtu = false;
+	// Bounded: a stream of ICMP errors cannot keep the event loop here.
+	for (int i = 0; i < 64; ++i) {
+		alignas(cmsghdr) char control[512];
+		std::uint8_t byte;
+		iovec iov{&byte, sizeof(byte)};
+		msghdr msg{};
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = control;
+		msg.msg_controllen = sizeof(control);
+		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			break;
+		for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+			if (!((c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR) ||
+			      (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR)))
+				continue;
+			sock_extended_err ee;
+			std::memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			if (ee.ee_errno == EMSGSIZE)
+				path_mtu = true;
+		}
+	}
+	return path_mtu;
 }
 
 std::optional<UdpSockets::Datagram> UdpSockets::receive(int fd)
 {
-	Datagram d;
-	d.data.resize(2048);
+	// Reassembled datagrams (jumbo messages that came in fragments) go up to 64 KiB.
+	static std::vector<std::uint8_t> buf(65536);
 	sockaddr_storage ss{};
-	socklen_t len = sizeof(ss);
-	ssize_t n = recvfrom(fd, d.data.data(), d.data.size(), MSG_DONTWAIT,
-			     reinterpret_cast<sockaddr *>(&ss), &len);
+	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo))];
+	iovec iov{buf.data(), buf.size()};
+	msghdr msg{};
+	msg.msg_name = &ss;
+	msg.msg_namelen = sizeof(ss);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof(control);
+	ssize_t n;
+	// A pending ICMP error fails one read and is cleared by it; read on.
+	for (int attempt = 0;; ++attempt) {
+		n = recvmsg(fd, &msg, MSG_DONTWAIT);
+		if (n >= 0 || errno == EAGAIN || errno == EWOULDBLOCK || attempt == 1)
+			break;
+		msg.msg_namelen = sizeof(ss);
+		msg.msg_controllen = sizeof(control);
+	}
 	if (n < 0)
 		return std::nullopt;
-	d.data.resize(static_cast<std::size_t>(n));
+	Datagram d;
+	d.data.assign(buf.begin(), buf.begin() + n);
 	d.from = from_sockaddr(ss);
+	for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			in_pktinfo pi;
+			std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			d.ifindex = static_cast<unsigned>(pi.ipi_ifindex);
+			d.to.family = ip_family_v4;
+			std::memcpy(d.to.bytes.data(), &pi.ipi_addr, 4);
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			in6_pktinfo pi;
+			std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			d.ifindex = pi.ipi6_ifindex;
+			d.to.family = ip_family_v6;
+			std::memcpy(d.to.bytes.data(), &pi.ipi6_addr, 16);
+		}
+	}
 	return d;
 }
 

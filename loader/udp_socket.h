@@ -1,7 +1,9 @@
 // udp_socket.h — the daemon's UDP sockets on ListenPort, one IPv4 and one IPv6 (v6only),
-// bound to the same port. Only handshake messages (types 1-3) reach them: xwg_rx takes
-// data messages before the stack sees them. The daemon also sends its own keepalives and
-// staged packets through them.
+// bound to the same port. Handshake messages (types 1-3) reach them, and data messages
+// that arrived as IP fragments (xwg_rx takes every other one before the stack sees it).
+// The daemon also sends its own keepalives, staged packets and packets too big for their
+// path through them; IPv4 leaves without DF and the kernel fragments what does not fit,
+// as for WireGuard's own sends.
 #pragma once
 
 #include "loader/ip_prefix.h"
@@ -48,8 +50,13 @@ public:
 	struct Datagram {
 		std::vector<std::uint8_t> data;
 		Endpoint from;
+		IpAddr to;            // the local address it was sent to (unset: unknown)
+		unsigned ifindex = 0; // the interface it arrived on (0: unknown)
 	};
 	static std::optional<Datagram> receive(int fd);
+	// Reads the ICMP errors queued on fd (IPV6_RECVERR); true when one said a datagram
+	// was too big for its path (the kernel has recorded the smaller path MTU).
+	static bool drain_errors(int fd);
 
 private:
 	int fd4_ = -1;

@@ -128,10 +128,10 @@ TEST_CASE("a config in wg-quick's format parses into the model")
 			    });
 }
 
-TEST_CASE("defaults: MTU 1420, Table auto, no port, no peers")
+TEST_CASE("defaults: MTU automatic, Table auto, no port, no peers")
 {
 	ParsedConfig p = config_parse(iface(), "x.conf");
-	CHECK(p.config.iface.mtu == 1420);
+	CHECK(p.config.iface.mtu == AUTOMATIC_MTU);
 	CHECK(p.config.iface.table.kind == RouteTable::Kind::automatic);
 	CHECK(p.config.iface.listen_port == 0);
 	CHECK(p.config.iface.fwmark == 0);
@@ -189,8 +189,15 @@ TEST_CASE("every malformed input is an error naming file, line and key")
 	     "wg0.conf:3: FwMark: \"0xfffffffff\" is not a fwmark (off, or 0-4294967295)"},
 	    {iface("FwMark = 4294967296\n"),
 	     "wg0.conf:3: FwMark: \"4294967296\" is not a fwmark (off, or 0-4294967295)"},
-	    {iface("MTU = 67\n"), "wg0.conf:3: MTU: \"67\" is not an MTU (68-65535)"},
-	    {iface("MTU = 65536\n"), "wg0.conf:3: MTU: \"65536\" is not an MTU (68-65535)"},
+	    {iface("MTU = 575\n"), "wg0.conf:3: MTU: \"575\" is not an MTU xwg carries (576-9000)"},
+	    {iface("MTU = 9001\n"), "wg0.conf:3: MTU: \"9001\" is not an MTU xwg carries (576-9000)"},
+	    {iface("MTU = 1279\nAddress = 192.0.2.1/24, 2001:db8::1/64\n"),
+	     "wg0.conf:3: MTU: MTU 1279 is below IPv6's minimum of 1280, but Address "
+	     "2001:db8::1/64 is IPv6"},
+	    {iface("MTU = 1000\n") + "[Peer]\nPublicKey = " + PUB2 +
+		 "\nAllowedIPs = 192.0.2.0/24, 2001:db8::/32\n",
+	     "wg0.conf:3: MTU: MTU 1000 is below IPv6's minimum of 1280, but allowed IP "
+	     "2001:db8::/32 is IPv6"},
 	    {iface("Table = main\n"),
 	     "wg0.conf:3: Table: \"main\" is not a table (auto, off or 1-4294967295)"},
 	    {iface("Address = 192.0.2.1/33\n"),
@@ -234,7 +241,7 @@ TEST_CASE("every malformed input is an error naming file, line and key")
 	}
 	// The file name is the one given.
 	CHECK(error_of(iface("MTU = x\n"), "/etc/wireguard/tun9.conf") ==
-	      "/etc/wireguard/tun9.conf:3: MTU: \"x\" is not an MTU (68-65535)");
+	      "/etc/wireguard/tun9.conf:3: MTU: \"x\" is not an MTU xwg carries (576-9000)");
 }
 
 TEST_CASE("endpoint host names go through the resolver")
@@ -298,7 +305,7 @@ TEST_CASE("config as JSON shows no secrets")
 	CHECK(j["public_key"] == PUB1);
 	CHECK(j["listen_port"] == 51820);
 	CHECK(j["addresses"] == nlohmann::json::array({"192.0.2.1/24"}));
-	CHECK(j["mtu"] == 1420);
+	CHECK(j["mtu"] == AUTOMATIC_MTU);
 	CHECK(j["table"] == "auto");
 	CHECK(j["peers"][0]["public_key"] == PUB2);
 	CHECK(j["peers"][0]["preshared_key"] == "(hidden)");

@@ -48,7 +48,7 @@ enum {
 	XWG_AEAD_KEY_LEN = 32,
 	XWG_AEAD_NONCE_LEN = 12,
 	XWG_AEAD_MAX_AAD = 64,   /* BPF: AAD bytes supported */
-	XWG_AEAD_MAX_LEN = 2048, /* BPF: data bytes, beyond a 1500-byte frame */
+	XWG_AEAD_MAX_LEN = 9216, /* BPF: data bytes, beyond a 9000-byte jumbo packet */
 	XWG_AEAD_MAX_OFF = 512,  /* BPF: offset of the data in the packet */
 };
 
@@ -223,11 +223,11 @@ struct xwg_aead_scratch {
 	__u32 pad0;
 };
 
-enum { XWG_AEAD_SLOT_XDP = 0, XWG_AEAD_SLOT_SKB = 1 };
+enum { XWG_AEAD_SLOT_XDP = 0, XWG_AEAD_SLOT_SKB = 1, XWG_AEAD_SLOT_MEM = 2 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, 3);
 	__type(key, __u32);
 	__type(value, struct xwg_aead_scratch);
 } xwg_aead_scratch SEC(".maps");
@@ -333,17 +333,20 @@ static __noinline __attribute__((unused)) void xwg_aead_finish(struct xwg_aead_s
 	xwg_poly1305_final(&st->a.poly, st->tag);
 }
 
-#define XWG_AEAD_DEFINE(NAME, CTX_T, SLOT)                                                \
+/* BOUNDS(ctx, data, end) sets the memory an instance works on: packet data for the XDP
+ * and skb instances, a per-CPU buffer for the "mem" one (see xwg_aead_mem_bounds). */
+#define XWG_AEAD_DEFINE(NAME, CTX_T, SLOT, BOUNDS)                                        \
 /* Full 64-byte chunks 4i .. 4i + 3 (those there are): four keystream blocks per call. */ \
 static __always_inline long xwg_aead_##NAME##_chunk(__u32 i, struct xwg_aead_loop *l, int mode) \
 {                                                                                         \
 	CTX_T *c = l->ctx;                                                                \
 	struct xwg_aead_scratch *st = l->st;                                              \
-	void *data = (void *)(long)c->data, *end = (void *)(long)c->data_end;             \
+	void *data, *end;                                                                 \
 	__u32 at = st->off + i * (4 * XWG_CHACHA20_BLOCK);                                \
 	__u32 nfull = st->len / XWG_CHACHA20_BLOCK;                                       \
 	__u8 *p;                                                                          \
                                                                                           \
+	BOUNDS(c, data, end);                                                             \
 	if (at > XWG_AEAD_MAX_OFF + XWG_AEAD_MAX_LEN)                                     \
 		goto fail;                                                                \
 	p = data + at;                                                                    \
@@ -391,7 +394,7 @@ static __attribute__((unused)) long xwg_aead_##NAME##_seal_cb(__u32 i, void *arg
 static __noinline __attribute__((unused)) int                                             \
 xwg_aead_##NAME##_tail(CTX_T *c, struct xwg_aead_scratch *st, int mode)                   \
 {                                                                                         \
-	void *data = (void *)(long)c->data, *end = (void *)(long)c->data_end;             \
+	void *data, *end;                                                                 \
 	__u32 rem = st->len & (XWG_CHACHA20_BLOCK - 1);                                   \
 	__u32 at = st->off + (st->len - rem);                                             \
 	__u32 words = rem / 4;                                                            \
@@ -403,6 +406,7 @@ xwg_aead_##NAME##_tail(CTX_T *c, struct xwg_aead_scratch *st, int mode)         
                                                                                           \
 	if (!rem)                                                                         \
 		return 0;                                                                 \
+	BOUNDS(c, data, end);                                                             \
 	__asm__ __volatile__("" : "+r"(at)); /* check and use the same register */        \
 	if (at > XWG_AEAD_MAX_OFF + XWG_AEAD_MAX_LEN)                                     \
 		return -1;                                                                \
@@ -489,8 +493,7 @@ xwg_aead_run_##NAME(CTX_T *ctx, const struct xwg_aead_job *job)                 
 			goto out;                                                         \
 	}                                                                                 \
 	xwg_aead_finish(st, job->aad_len);                                                \
-	data = (void *)(long)ctx->data;                                                   \
-	end = (void *)(long)ctx->data_end;                                                \
+	BOUNDS(ctx, data, end);                                                           \
 	tag_at = job->off + job->len;                                                     \
 	__asm__ __volatile__("" : "+r"(tag_at)); /* check and use the same register */    \
 	if (tag_at > XWG_AEAD_MAX_OFF + XWG_AEAD_MAX_LEN)                                 \
@@ -559,8 +562,53 @@ xwg_aead_open_##NAME##_aad(CTX_T *ctx, __u32 off, __u32 len, const __u8 *key, __
 	return xwg_aead_run_##NAME(ctx, &job);                                            \
 }
 
-XWG_AEAD_DEFINE(xdp, struct xdp_md, XWG_AEAD_SLOT_XDP)
-XWG_AEAD_DEFINE(skb, struct __sk_buff, XWG_AEAD_SLOT_SKB)
+/* Packet data, bounded by the ctx's data_end: the verifier checks every access. */
+#define XWG_AEAD_PACKET_BOUNDS(c, data, end)                                              \
+	do {                                                                              \
+		data = (void *)(long)(c)->data;                                           \
+		end = (void *)(long)(c)->data_end;                                        \
+	} while (0)
+
+XWG_AEAD_DEFINE(xdp, struct xdp_md, XWG_AEAD_SLOT_XDP, XWG_AEAD_PACKET_BOUNDS)
+XWG_AEAD_DEFINE(skb, struct __sk_buff, XWG_AEAD_SLOT_SKB, XWG_AEAD_PACKET_BOUNDS)
+
+/*
+ * The "mem" instance works on a per-CPU buffer instead of the packet: for messages that
+ * do not sit in one linear piece of packet memory (multi-buffer XDP: jumbo frames, and
+ * the daemon's reassembled datagrams), which the caller copies in with
+ * bpf_xdp_load_bytes() and back out with bpf_xdp_store_bytes(). Offsets are bounded by
+ * XWG_AEAD_MAX_OFF + XWG_AEAD_MAX_LEN before every access, and the buffer has room for
+ * the widest access past such an offset (four 64-byte blocks), which is what the
+ * verifier checks for map memory; the data/end comparisons keep the logic honest.
+ */
+struct xwg_aead_mem {
+	__u8 bytes[XWG_AEAD_MAX_OFF + XWG_AEAD_MAX_LEN + 4 * XWG_CHACHA20_BLOCK];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xwg_aead_mem);
+} xwg_aead_mem SEC(".maps");
+
+static __always_inline struct xwg_aead_mem *xwg_aead_mem_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&xwg_aead_mem, &zero);
+}
+
+#define XWG_AEAD_MEM_BOUNDS(c, data, end)                                                 \
+	do {                                                                              \
+		struct xwg_aead_mem *m_ = xwg_aead_mem_get();                             \
+                                                                                          \
+		(void)(c);                                                                \
+		data = m_ ? (void *)m_->bytes : NULL;                                     \
+		end = m_ ? (void *)m_->bytes + sizeof(m_->bytes) : NULL;                  \
+	} while (0)
+
+XWG_AEAD_DEFINE(mem, void, XWG_AEAD_SLOT_MEM, XWG_AEAD_MEM_BOUNDS)
 
 #endif /* __BPF__ */
 #endif /* XWG_BPF_LIB_AEAD_H */

@@ -4,7 +4,8 @@
  * header, and the UDP checksum over pseudo-header, header and ciphertext (optional in
  * IPv4, mandatory in IPv6; we always fill it). The payload sum uses bpf_csum_diff() over
  * packet memory in constant-size chunks (512, 64, 4 bytes) so the verifier can bound
- * every access; UDP lengths here are multiples of 4 by construction (see xwg_tx).
+ * every access, and a trailing 1-3 bytes are summed as a zero-padded word: padding stops
+ * at the MTU, so a message can have any length.
  */
 #ifndef XWG_BPF_LIB_CSUM_H
 #define XWG_BPF_LIB_CSUM_H
@@ -16,6 +17,7 @@
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+#include "xwg/protocol.h"
 
 static __always_inline __u16 xwg_csum_fold(__u64 sum)
 {
@@ -51,56 +53,86 @@ struct xwg_pseudo4 {
 	__be16 len;
 };
 
-/* Sum @len bytes of the packet from @off on (len a multiple of 4), starting at @seed. */
+/* The furthest a summed byte may lie in the packet: headers plus the largest message. */
+#define XWG_CSUM_MAX_END (128 + XWG_MAX_MTU + 64)
+
+struct xwg_csum_walk {
+	struct __sk_buff *skb;
+	__u32 at;     /* next byte to sum */
+	__u32 end;    /* one past the last */
+	__s64 sum;    /* -1 once something was out of bounds */
+};
+
+/* One bpf_loop step: the largest of 512, 64 or 4 bytes that still fits, else the last
+ * 1-3 bytes as a word padded with zeroes (RFC 1071's odd byte; every step before moved
+ * by a multiple of 4, so the word lines up with the sum). Verified once, whatever the
+ * length: a loop with a counter in a register would be walked once per length. */
+static long xwg_csum_step(__u32 i, void *arg)
+{
+	struct xwg_csum_walk *w = arg;
+	struct __sk_buff *skb = w->skb;
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u32 at = w->at, left = w->end - w->at;
+	__u8 *p;
+
+	(void)i;
+	if (w->at >= w->end)
+		return 1;
+	__asm__ __volatile__("" : "+r"(at)); /* check and use the same register */
+	if (at > XWG_CSUM_MAX_END)
+		goto fail;
+	p = data + at;
+	if (left >= 512) {
+		if ((void *)(p + 512) > end)
+			goto fail;
+		w->sum = bpf_csum_diff(NULL, 0, (__be32 *)p, 512, w->sum);
+		w->at += 512;
+	} else if (left >= 64) {
+		if ((void *)(p + 64) > end)
+			goto fail;
+		w->sum = bpf_csum_diff(NULL, 0, (__be32 *)p, 64, w->sum);
+		w->at += 64;
+	} else if (left >= 4) {
+		if ((void *)(p + 4) > end)
+			goto fail;
+		w->sum = bpf_csum_diff(NULL, 0, (__be32 *)p, 4, w->sum);
+		w->at += 4;
+	} else {
+		__u8 tail[4] = {};
+
+		for (int j = 0; j < 3; j++) {
+			if ((__u32)j >= left)
+				break;
+			if ((void *)(p + j + 1) > end)
+				goto fail;
+			tail[j] = p[j];
+		}
+		w->sum = bpf_csum_diff(NULL, 0, (__be32 *)tail, 4, w->sum);
+		w->at = w->end;
+	}
+	if (w->sum < 0)
+		return 1;
+	return 0;
+fail:
+	w->sum = -1;
+	return 1;
+}
+
+/* Sum @len bytes of the packet from @off on (any length, at most one jumbo message),
+ * starting at @seed; -1 when they are not all in the packet. */
 static __always_inline __s64 xwg_csum_packet(struct __sk_buff *skb, __u32 off, __u32 len,
 					     __s64 seed)
 {
-	__u32 done = 0;
+	/* steps: 512-byte ones, then at most 7 of 64, 15 of 4 and one tail */
+	enum { MAX_STEPS = XWG_CSUM_MAX_END / 512 + 1 + 7 + 15 + 1 };
+	struct xwg_csum_walk w = {.skb = skb, .at = off, .end = off + len, .sum = seed};
 
-	/* The packet is at most one MTU-sized frame: three 512-byte chunks cover it. */
-	for (int i = 0; i < 3; i++) {
-		void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-		void *p;
-
-		if (len - done < 512)
-			break;
-		if (off + done > 2048)
-			return -1;
-		p = data + off + done;
-		if (p + 512 > data_end)
-			return -1;
-		seed = bpf_csum_diff(NULL, 0, p, 512, seed);
-		done += 512;
-	}
-	for (int i = 0; i < 8; i++) {
-		void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-		void *p;
-
-		if (len - done < 64)
-			break;
-		if (off + done > 2048)
-			return -1;
-		p = data + off + done;
-		if (p + 64 > data_end)
-			return -1;
-		seed = bpf_csum_diff(NULL, 0, p, 64, seed);
-		done += 64;
-	}
-	for (int i = 0; i < 16; i++) {
-		void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-		void *p;
-
-		if (len - done < 4)
-			break;
-		if (off + done > 2048)
-			return -1;
-		p = data + off + done;
-		if (p + 4 > data_end)
-			return -1;
-		seed = bpf_csum_diff(NULL, 0, p, 4, seed);
-		done += 4;
-	}
-	return done == len ? seed : -1;
+	if (len > XWG_CSUM_MAX_END)
+		return -1;
+	bpf_loop(MAX_STEPS, xwg_csum_step, &w, 0);
+	if (w.sum < 0 || w.at != w.end)
+		return -1;
+	return w.sum;
 }
 
 /*
@@ -116,8 +148,6 @@ static __always_inline int xwg_udp_csum_fill(struct __sk_buff *skb, __u16 family
 	__s64 sum;
 	__u16 check;
 
-	if (udp_len & 3)
-		return -1;
 	if (family == 2) {
 		struct iphdr *ip = data + l3_off;
 		struct xwg_pseudo4 ph;

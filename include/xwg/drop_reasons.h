@@ -22,7 +22,7 @@ enum xwg_drop_reason {
 	XWG_DROP_INNER_LENGTH = 8,            /* inner total length beyond the plaintext */
 	XWG_DROP_INNER_SRC_NOT_ALLOWED = 9,   /* inner source outside the peer's allowed IPs */
 	XWG_DROP_KEEPALIVE = 10,              /* authenticated empty payload: counted, no error */
-	XWG_DROP_FRAME_TOO_BIG = 11,          /* beyond the linear buffer (jumbo/multi-buffer) */
+	XWG_DROP_FRAME_TOO_BIG = 11,          /* larger than XWG_MAX_MTU allows */
 	/* TX (xwg_tx, TC ingress on the hidden end of the tunnel device) */
 	XWG_DROP_TX_NOT_IP = 12,              /* not IPv4/IPv6 */
 	XWG_DROP_NO_PEER = 13,                /* destination matches no peer's allowed IPs */
@@ -38,6 +38,13 @@ enum xwg_drop_reason {
 	XWG_DROP_CONTROL_INVALID = 21,        /* handshake/cookie message rejected (mac1, keys,
 	                                       * timestamp, index), or a datagram it cannot use */
 	XWG_DROP_CONTROL_RATELIMITED = 22,    /* valid handshake over the per-source limit */
+	/* TX again: not lost, handed on. */
+	XWG_DROP_TX_TO_DAEMON_OVERSIZE = 23,  /* outer packet larger than the path: the daemon
+	                                       * seals it and its socket sends it fragmented */
+	/* The daemon's path for data messages that reached its socket (outer fragments the
+	 * kernel reassembled): written by the daemon only. */
+	XWG_DROP_FRAGMENT_RATELIMITED = 24,   /* over the reassembled-datagram rate limit */
+	XWG_DROP_FRAGMENT_NOT_UNDERLAY = 25,  /* arrived on an interface that is no underlay */
 	XWG_DROP_REASON_MAX,
 };
 

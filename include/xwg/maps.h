@@ -33,9 +33,9 @@
 
 enum xwg_map_sizes {
 	XWG_MAX_KEYPAIRS = 3 * XWG_MAX_PEERS,  /* previous, current, next per peer */
-	XWG_EVENTS_RING_BYTES = 1 << 20,        /* events and staged packets */
-	XWG_STAGED_MAX_LEN = 1504,              /* largest packet staged whole */
-	XWG_MAX_PLAINTEXT = 1504,               /* largest padded packet the data plane seals */
+	XWG_EVENTS_RING_BYTES = 4 << 20,        /* events, staged and oversize packets */
+	XWG_STAGED_MAX_LEN = XWG_MAX_MTU,       /* largest packet staged whole */
+	XWG_MAX_PLAINTEXT = XWG_MAX_MTU,        /* largest padded packet the data plane seals */
 	XWG_MAX_RX_CPUS = 64,                   /* rx_cpumap entries: CPU ids 0..63 */
 	XWG_RX_CPUMAP_QSIZE = 2048,             /* frames queued per CPU */
 };
@@ -75,6 +75,10 @@ struct xwg_endpoint {
 		__be32 v4;              /* all zero = unknown (TX asks the kernel's FIB, */
 		__u8 v6[16];            /* as after roaming until the daemon fills it in) */
 	} nexthop;
+	__u32 path_mtu;                 /* largest outer IP packet the path carries whole
+	                                 * (route or device MTU, or the PMTU the kernel
+	                                 * learned); larger ones go to the daemon, whose
+	                                 * socket fragments them. 0 = unknown: no limit */
 };
 
 /* `peers` (array indexed by peer id, 0..XWG_MAX_PEERS-1; id assigned by the daemon). */
@@ -146,13 +150,15 @@ enum xwg_event_type {
 	XWG_EVENT_ENDPOINT_CHANGED = 3, /* authenticated packet from a new address */
 	XWG_EVENT_KEYPAIR_CONFIRMED = 4,/* first data received with a (responder's) keypair */
 	XWG_EVENT_STAGED_PACKET = 5,    /* an inner packet waiting for a session */
+	XWG_EVENT_OVERSIZE_PACKET = 6,  /* an inner packet whose sealed datagram exceeds the
+	                                 * path MTU: the daemon sends it, fragmented */
 };
 
 struct xwg_event {
 	__u32 type;                     /* enum xwg_event_type */
 	__u32 peer_id;
 	__u32 local_index;              /* KEYPAIR_CONFIRMED, REKEY_NEEDED */
-	__u32 len;                      /* STAGED_PACKET: bytes of data[] used */
+	__u32 len;                      /* STAGED/OVERSIZE_PACKET: bytes of data[] used */
 	struct xwg_endpoint endpoint;   /* ENDPOINT_CHANGED */
 };
 

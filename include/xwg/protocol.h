@@ -40,6 +40,24 @@ enum xwg_message_alignments {
 	XWG_MESSAGE_PADDING_MULTIPLE = 16,
 };
 
+/*
+ * The padded length of an inner packet of @len bytes on a tunnel of @mtu: WireGuard's
+ * rule (send.c, calculate_skb_padding): the part of the packet beyond whole MTUs is
+ * padded to 16, but never past the MTU. One definition for xwg_tx and the daemon.
+ */
+static inline unsigned int xwg_padded_len(unsigned int len, unsigned int mtu)
+{
+	unsigned int last_unit, padded;
+
+	if (!mtu)
+		return (len + XWG_MESSAGE_PADDING_MULTIPLE - 1) & ~(XWG_MESSAGE_PADDING_MULTIPLE - 1u);
+	last_unit = len % mtu;
+	padded = (last_unit + XWG_MESSAGE_PADDING_MULTIPLE - 1) & ~(XWG_MESSAGE_PADDING_MULTIPLE - 1u);
+	if (padded > mtu)
+		padded = mtu;
+	return len + (padded - last_unit);
+}
+
 /* Timers (seconds). */
 enum xwg_timer_seconds {
 	XWG_REKEY_AFTER_TIME = 120,
@@ -61,6 +79,18 @@ enum xwg_counter_values {
 /* Counter limits (messages). */
 #define XWG_REKEY_AFTER_MESSAGES (1ULL << 60)
 #define XWG_REJECT_AFTER_MESSAGES (~0ULL - XWG_COUNTER_WINDOW_SIZE - 1)
+
+/* Tunnel MTUs (bytes of inner packet). The overhead is the outer IPv6 header (40), UDP
+ * (8), the data header (16) and the tag (16): wg-quick's "underlay MTU - 80". An
+ * IPv4 outer header is 20 bytes shorter. */
+enum xwg_mtu_limits {
+	XWG_MIN_MTU = 576,            /* IPv4's minimum datagram every host must accept */
+	XWG_MIN_MTU_IPV6 = 1280,      /* IPv6's minimum link MTU: IPv6 overlays need it */
+	XWG_MAX_MTU = 9000,           /* the largest inner packet the data plane seals */
+	XWG_MTU_OVERHEAD = 80,        /* default MTU = smallest underlay path MTU - this */
+	XWG_MTU_OVERHEAD_IPV4 = 60,   /* the same over an IPv4 underlay */
+	XWG_DEFAULT_UNDERLAY_MTU = 1500, /* when no route or device says otherwise */
+};
 
 /* Implementation limits (not from the specification). */
 enum xwg_limits {

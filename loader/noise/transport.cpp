@@ -19,13 +19,10 @@ void counter_nonce(std::uint8_t (&nonce)[12], std::uint64_t counter)
 	std::memcpy(nonce + 4, &le, sizeof(le));
 }
 
+// WireGuard's padding rule, the one definition xwg_tx uses too.
 std::size_t padded(std::size_t len, std::size_t mtu)
 {
-	constexpr std::size_t mult = XWG_MESSAGE_PADDING_MULTIPLE;
-	std::size_t p = (len + mult - 1) & ~(mult - 1);
-	if (mtu && p > mtu)
-		p = len > mtu ? len : mtu;
-	return p;
+	return xwg_padded_len(static_cast<unsigned>(len), static_cast<unsigned>(mtu));
 }
 
 } // namespace
