@@ -141,6 +141,7 @@ struct Daemon::Impl {
 	void watch(int fd);
 	void unwatch(int fd);
 	std::string handle_uapi(UapiOp op, std::string_view body);
+	void follow_tunnel_mtu();
 	void drain_udp(int fd);
 };
 
@@ -390,6 +391,33 @@ std::string Daemon::Impl::handle_uapi(UapiOp op, std::string_view body)
 	}
 }
 
+// `ip link set IF mtu N` is how WireGuard users change a tunnel's MTU: follow it on both
+// ends of the veth and in the data plane, or put the old one back when N cannot work.
+void Daemon::Impl::follow_tunnel_mtu()
+{
+	const unsigned now = link_mtu(static_cast<unsigned>(visible_ifindex));
+	auto cfg = dp->config();
+	if (!now || !cfg || now == cfg->mtu)
+		return;
+	DeviceConfig next = device->config();
+	next.iface.mtu = now;
+	try {
+		if (auto why = mtu_problem(next, now)) {
+			log("%s: %s; the MTU stays %u", ifname.c_str(), why->c_str(), cfg->mtu);
+			link_set_mtu(nl, ifname, cfg->mtu);
+			return;
+		}
+		link_set_mtu(nl, hidden, now);
+	} catch (const std::exception &e) {
+		log("%s: following the MTU: %s", ifname.c_str(), e.what());
+		return;
+	}
+	cfg->mtu = static_cast<__u16>(now);
+	dp->set_config(*cfg);
+	device->set_mtu(now);
+	log("%s: MTU %u", ifname.c_str(), now);
+}
+
 void Daemon::Impl::drain_udp(int fd)
 {
 	// ICMP errors first: a Packet Too Big lowers an endpoint's path MTU.
@@ -483,6 +511,7 @@ int Daemon::run()
 					d.routes_changed = true;
 				if (d.routes_changed) {
 					d.routes_changed = false;
+					d.follow_tunnel_mtu();
 					d.device->refresh_routes();
 				}
 				d.device->tick(noise::boottime_ns());

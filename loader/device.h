@@ -38,6 +38,8 @@ public:
 	// UapiError (PORT_IN_USE when the port cannot be bound) with nothing changed.
 	void apply(const DeviceConfig &next, const ConfigDelta &delta);
 	const DeviceConfig &config() const { return config_; }
+	// The tunnel's MTU changed (the daemon checked it): the daemon's sends pad to it.
+	void set_mtu(unsigned mtu) { config_.iface.mtu = mtu; }
 	PeerRuntime runtime(const WgKey &public_key) const;
 
 	// A datagram from a UDP socket; queue_depth: how many more are waiting.

@@ -94,6 +94,59 @@ inline Bytes inner_packet(const Addr &src, const Addr &dst, size_t payload_len, 
 	return pkt;
 }
 
+// An IP packet from @src to @dst (same family) of exactly @total_len bytes, valid as it
+// stands: UDP 9 -> 9 with a correct checksum and a recognisable pattern when a UDP header
+// fits, else the bare IP header and @total_len - header bytes of payload under protocol
+// 253 (IPv4, RFC 3692 experimentation) or next header 59 (IPv6, "no next header").
+// @total_len must be at least the IP header (20 or 40).
+inline Bytes ip_packet(const Addr &src, const Addr &dst, size_t total_len, uint8_t seed = 1)
+{
+	const size_t l3 = src.family == AF_INET ? sizeof(iphdr) : sizeof(ipv6hdr);
+	if (total_len < l3 || total_len > 0xffff)
+		throw std::invalid_argument("ip_packet: bad length " + std::to_string(total_len));
+	const bool udp = total_len >= l3 + sizeof(udphdr);
+	Bytes pkt(total_len);
+	for (size_t i = l3; i < total_len; i++)
+		pkt[i] = static_cast<uint8_t>(seed + i * 7);
+	if (src.family == AF_INET) {
+		auto *ip = reinterpret_cast<iphdr *>(pkt.data());
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tot_len = htons(total_len);
+		ip->id = htons(static_cast<uint16_t>(total_len));
+		ip->ttl = 64;
+		ip->protocol = udp ? IPPROTO_UDP : 253;
+		std::memcpy(&ip->saddr, src.bytes.data(), 4);
+		std::memcpy(&ip->daddr, dst.bytes.data(), 4);
+	} else {
+		auto *ip6 = reinterpret_cast<ipv6hdr *>(pkt.data());
+		ip6->version = 6;
+		ip6->payload_len = htons(total_len - l3);
+		ip6->nexthdr = udp ? IPPROTO_UDP : 59;
+		ip6->hop_limit = 64;
+		std::memcpy(&ip6->saddr, src.bytes.data(), 16);
+		std::memcpy(&ip6->daddr, dst.bytes.data(), 16);
+	}
+	if (udp) {
+		auto *uh = reinterpret_cast<udphdr *>(pkt.data() + l3);
+		uh->source = htons(9);
+		uh->dest = htons(9);
+		uh->len = htons(total_len - l3);
+		uh->check = 0;
+		uint64_t sum = csum_add(0, src.bytes.data(), src.len());
+		sum = csum_add(sum, dst.bytes.data(), dst.len());
+		sum += IPPROTO_UDP + (total_len - l3);
+		sum = csum_add(sum, pkt.data() + l3, total_len - l3);
+		uint16_t c = csum_fold(sum);
+		uh->check = htons(c ? c : 0xffff);
+	}
+	if (src.family == AF_INET) {
+		auto *ip = reinterpret_cast<iphdr *>(pkt.data());
+		ip->check = htons(csum_fold(csum_add(0, pkt.data(), sizeof(iphdr))));
+	}
+	return pkt;
+}
+
 // WireGuard's transport nonce: 32 zero bits, then the counter little-endian.
 inline std::array<uint8_t, 12> data_nonce(uint64_t counter)
 {
