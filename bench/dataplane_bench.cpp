@@ -4,12 +4,24 @@
 //   TX: a 1420-byte inner packet through xwg_tx (route, counter, pad, seal, headers)
 //   non-tunnel traffic through xwg_rx (a UDP datagram to another port, and ICMP)
 //   next to an empty XDP program (xwg_tun, which only returns XDP_PASS)
+//   RX of an 8920-byte jumbo packet, which arrives in XDP fragments (the copy path)
+//   the daemon's path for datagrams the kernel reassembled from IP fragments
+//   (ReassembledReceiver: frame, BPF_PROG_TEST_RUN of xwg_rx_reassembled, packet socket
+//   into the device), timed by the wall clock per datagram, as datagrams per second
+// The bench runs in a network namespace of its own (loopback stands in for the tunnel).
 // RX and TX modify their packet in place, so each run gets a fresh packet (and a fresh
 // counter, for the replay window); the XDP_PASS cases reuse one packet with `repeat`.
 // Figures are the minimum and the median over the runs. Run as root.
 #include "dataplane_lab.h"
+#include "receive_reassembled.h"
+
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <vector>
 
@@ -32,6 +44,50 @@ void row(const char *what, Stat s, double base)
 	std::printf("%-44s %9.0f %9.0f %9.2fx\n", what, s.min, s.median, s.min / base);
 }
 
+// A network namespace of our own with loopback up: the packet socket of the reassembled
+// path sends into it, and nothing of the host is touched.
+void private_netns()
+{
+	if (unshare(CLONE_NEWNET) != 0)
+		throw std::runtime_error(std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno));
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	ifreq ifr{};
+	std::strcpy(ifr.ifr_name, "lo");
+	ioctl(fd, SIOCGIFFLAGS, &ifr);
+	ifr.ifr_flags |= IFF_UP;
+	ioctl(fd, SIOCSIFFLAGS, &ifr);
+	close(fd);
+}
+
+// Datagrams per second through ReassembledReceiver for @n messages around @inner.
+double reassembled_pps(DataplaneLab &lab, const Bytes &inner, int n, uint64_t first_counter)
+{
+	const unsigned lo = if_nametoindex("lo");
+	xwg::ReassembledReceiver rr(lab.dp, lo, {lo}, 1000000000u);
+	std::vector<xwg::UdpSockets::Datagram> ds;
+	for (int i = 0; i < n; i++) {
+		xwg::UdpSockets::Datagram d;
+		d.data = data_message(DataplaneLab::kIndex, first_counter + i, lab.recv_key, inner);
+		d.from.addr.family = xwg::ip_family_v4;
+		std::memcpy(d.from.addr.bytes.data(), lab.peer4.bytes.data(), 4);
+		d.from.port = DataplaneLab::kPeerPort;
+		d.to.family = xwg::ip_family_v4;
+		std::memcpy(d.to.bytes.data(), lab.local4.bytes.data(), 4);
+		d.ifindex = lo;
+		ds.push_back(std::move(d));
+	}
+	auto t0 = std::chrono::steady_clock::now();
+	for (const auto &d : ds)
+		rr.receive(d, DataplaneLab::kPort, boottime_ns());
+	auto t1 = std::chrono::steady_clock::now();
+	if (rr.stats().delivered != static_cast<uint64_t>(n)) {
+		std::fprintf(stderr, "reassembled path: %llu of %d delivered\n",
+			     static_cast<unsigned long long>(rr.stats().delivered), n);
+		return 0;
+	}
+	return n / std::chrono::duration<double>(t1 - t0).count();
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -39,6 +95,7 @@ int main(int argc, char **argv)
 	int runs = argc > 1 ? std::atoi(argv[1]) : 2000;
 	if (sodium_init() < 0)
 		return 1;
+	private_netns();
 	DataplaneLab lab;
 	Mac m{2, 0, 0, 0, 0, 1};
 
@@ -54,7 +111,12 @@ int main(int argc, char **argv)
 	icmp[9] = IPPROTO_ICMP;
 	Bytes icmp_frame = ethernet(m, m, ETH_P_IP, icmp);
 
-	std::vector<double> rx, tx, pass_udp, pass_icmp, empty;
+	Bytes inner_jumbo = inner_packet(lab.peer_in4, lab.our_in4, 8920 - 28);
+	std::vector<Bytes> jumbo_frames;
+	for (int i = 0; i < runs; i++)
+		jumbo_frames.push_back(lab.data_frame(lab.peer4, lab.local4, runs + i, inner_jumbo));
+
+	std::vector<double> rx, tx, pass_udp, pass_icmp, empty, jumbo;
 	const int repeat = 1000;
 	for (int i = 0; i < runs; i++) {
 		auto r = run_prog(lab.dp.rx_prog_fd(), rx_frames[i]);
@@ -69,6 +131,12 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		tx.push_back(t.duration_ns);
+		auto j = run_prog(lab.dp.rx_prog_fd(), jumbo_frames[i]);
+		if (j.verdict != XDP_REDIRECT) {
+			std::fprintf(stderr, "jumbo rx run %d: verdict %d\n", i, j.verdict);
+			return 1;
+		}
+		jumbo.push_back(j.duration_ns);
 		if (i % 20 == 0) {
 			pass_udp.push_back(run_prog(lab.dp.rx_prog_fd(), other_udp, repeat).duration_ns);
 			pass_icmp.push_back(run_prog(lab.dp.rx_prog_fd(), icmp_frame, repeat).duration_ns);
@@ -84,5 +152,17 @@ int main(int argc, char **argv)
 	row("xwg_rx, ICMP (XDP_PASS)", summarize(pass_icmp), e.min);
 	row("xwg_rx, 1420-B data: verify+decrypt+redirect", summarize(rx), e.min);
 	row("xwg_tx, 1420-B inner: seal+encapsulate", summarize(tx), e.min);
+	row("xwg_rx, 8920-B jumbo in XDP fragments", summarize(jumbo), e.min);
+	std::printf("  (per byte: 1420-B %.2f ns, 8920-B jumbo %.2f ns)\n",
+		    summarize(rx).median / 1420, summarize(jumbo).median / 8920);
+
+	const double pps1420 = reassembled_pps(lab, inner_rx, runs, 2 * runs);
+	const double pps8920 = reassembled_pps(lab, inner_jumbo, runs, 3 * runs);
+	std::printf("\nreassembled datagrams through the daemon's path (wall clock, %d each)\n", runs);
+	std::printf("%-44s %12s %12s\n", "case", "datagrams/s", "Mbit/s");
+	std::printf("%-44s %12.0f %12.0f\n", "1420-B inner packets", pps1420, pps1420 * 1420 * 8 / 1e6);
+	std::printf("%-44s %12.0f %12.0f\n", "8920-B inner packets", pps8920, pps8920 * 8920 * 8 / 1e6);
+	std::printf("(the daemon takes at most XWG_REASSEMBLED_PPS, default %u, per second)\n",
+		    xwg::REASSEMBLED_DEFAULT_PPS);
 	return 0;
 }

@@ -1,6 +1,7 @@
 // mtu.cpp — see mtu.h.
 #include "loader/mtu.h"
 
+#include "loader/netdev.h"
 #include "xwg/protocol.h"
 
 #include <algorithm>

@@ -1,6 +1,8 @@
 // netdev.cpp — veth pair, addresses, routes and offloads; see netdev.h.
 #include "loader/netdev.h"
 
+#include "xwg/protocol.h"
+
 #include <linux/ethtool.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -193,12 +195,29 @@ bool link_delete_quiet(Netlink &nl, const std::string &name)
 void link_prepare_and_up(Netlink &nl, const std::string &name)
 {
 	change_link(nl, name, "setting NOARP", [](rtnl_link *c) { rtnl_link_set_flags(c, IFF_NOARP); });
-	// No IPv6 in the namespace (disabled): nothing would be generated anyway.
-	if (access("/proc/sys/net/ipv6", F_OK) == 0)
+	// No IPv6 in the namespace (disabled), or none on a device below IPv6's minimum MTU
+	// (an IPv4-only tunnel): nothing would be generated anyway.
+	if (access("/proc/sys/net/ipv6", F_OK) == 0 &&
+	    link_mtu(static_cast<unsigned>(link_ifindex(name))) >= XWG_MIN_MTU_IPV6)
 		change_link(nl, name, "setting addrgenmode none", [](rtnl_link *c) {
 			rtnl_link_inet6_set_addr_gen_mode(c, IN6_ADDR_GEN_MODE_NONE);
 		});
 	change_link(nl, name, "setting it up", [](rtnl_link *c) { rtnl_link_set_flags(c, IFF_UP); });
+}
+
+unsigned link_mtu(unsigned ifindex)
+{
+	char name[IF_NAMESIZE] = {};
+	if (!if_indextoname(ifindex, name))
+		return 0;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	ifreq ifr{};
+	std::memcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name) - 1);
+	const int rc = ioctl(fd, SIOCGIFMTU, &ifr);
+	close(fd);
+	return rc == 0 && ifr.ifr_mtu > 0 ? static_cast<unsigned>(ifr.ifr_mtu) : 0;
 }
 
 void link_set_mtu(Netlink &nl, const std::string &name, unsigned mtu)

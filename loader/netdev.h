@@ -48,6 +48,8 @@ bool link_exists(const std::string &name);
 // NOARP, addrgenmode none (skipped with no IPv6 in the namespace), then up.
 void link_prepare_and_up(Netlink &nl, const std::string &name);
 void link_set_mtu(Netlink &nl, const std::string &name, unsigned mtu);
+// The MTU of interface @ifindex in this network namespace; 0 when it cannot be read.
+unsigned link_mtu(unsigned ifindex);
 int link_ifindex(const std::string &name); // throws if absent
 MacAddr link_mac(const std::string &name);
 

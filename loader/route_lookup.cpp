@@ -1,15 +1,14 @@
 // route_lookup.cpp — see route_lookup.h.
 #include "loader/route_lookup.h"
 
+#include "loader/netdev.h"
+
 #include <linux/rtnetlink.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
-#include <net/if.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -196,21 +195,6 @@ bool RouteWatch::drain()
 			any = true;
 	}
 	return any;
-}
-
-unsigned link_mtu(unsigned ifindex)
-{
-	char name[IF_NAMESIZE] = {};
-	if (!if_indextoname(ifindex, name))
-		return 0;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return 0;
-	ifreq ifr{};
-	std::memcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name) - 1);
-	const int rc = ioctl(fd, SIOCGIFMTU, &ifr);
-	close(fd);
-	return rc == 0 && ifr.ifr_mtu > 0 ? static_cast<unsigned>(ifr.ifr_mtu) : 0;
 }
 
 unsigned path_mtu(const Route &route)

@@ -50,9 +50,6 @@ private:
 	nl_sock *sock_ = nullptr;
 };
 
-// The MTU of interface @ifindex in this network namespace; 0 when it cannot be read.
-unsigned link_mtu(unsigned ifindex);
-
 // The largest IP packet @route carries whole: its MTU metric (or learned path MTU), else
 // its output interface's MTU; 0 when neither is known.
 unsigned path_mtu(const Route &route);

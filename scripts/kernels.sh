@@ -5,7 +5,7 @@
 #
 # Boots each cached Debian kernel (by default the newest Debian 12 "cloud" 6.1 and
 # 6.12 kernels apt offers) under qemu with a tiny busybox initramfs, and inside it runs
-#     bpftool prog loadall OBJ /sys/fs/bpf/NAME        (NAME = basename of OBJ without .o)
+#     bpftool prog loadall OBJ /sys/fs/bpf/NAME        (NAME = basename of OBJ without .o, dots as _)
 # for every OBJ, then optionally a test command.  Prints, on stdout, one line per
 # kernel per object and a summary; verifier-log tails and progress go to stderr.
 #
@@ -19,8 +19,9 @@
 #   -c CMD     test command, run with bash inside each guest after the loads, as root
 #              (cwd /job/files; pins under /sys/fs/bpf/NAME/PROG; objects in /job/objs;
 #              busybox applets, bpftool, iproute2 ip and tc on PATH; bpffs, debugfs,
-#              tracefs, cgroup2 mounted; veth dummy sch_ingress cls_bpf act_bpf loaded;
-#              no network device but lo). Reported as "kernel K: test: PASS|FAIL (rc=N)".
+#              tracefs, cgroup2 mounted; veth dummy sch_ingress cls_bpf act_bpf virtio_net
+#              and the kernel's own wireguard module loaded (pass -f /usr/bin/wg to use it);
+#              no network device but lo, unless -n). Reported as "kernel K: test: PASS|FAIL (rc=N)".
 #   -f FILE    copy FILE into the guest's /job/files (repeatable); for a dynamic ELF its
 #              shared libraries come along too
 #   -k GLOB    only kernels whose release matches GLOB (e.g. '6.1.*'); repeatable
@@ -29,6 +30,10 @@
 #   -r         refresh: ask apt for the newest kernels again (downloads if newer)
 #   -l         list cached kernels and exit
 #   -v         also show the test command's output when it passes
+#   -n         give each guest two virtio-net NICs (eth0, eth1) joined to each other by a
+#              qemu hub, so a test can put them in two namespaces and run XDP on a real
+#              driver (virtio_net; native XDP works, with a warning about queues)
+#   -s N       guest CPUs (default 1; cpumap and per-CPU paths need 2)
 # A kernel "passes" when every object loaded and the test command (if any) exited 0.
 # Exit status: 0 all kernels passed, 1 some failed, 2 usage/setup error.
 #
@@ -47,13 +52,14 @@ TIMEOUT=${XWG_KTIMEOUT:-180}
 JOBS=$(nproc 2>/dev/null || echo 1)
 CMD="" REFRESH=0 LIST=0 VERBOSE=0
 FILES=() KGLOBS=()
-MODS="veth dummy sch_ingress cls_bpf act_bpf"
+MODS="veth dummy sch_ingress cls_bpf act_bpf virtio_pci virtio_net wireguard"
+NICS=0 SMP=1
 
 usage() { sed -n '2,/^set -u/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2; }
 log() { echo "kernels.sh: $*" >&2; }
 die() { log "error: $*"; exit 2; }
 
-while getopts "c:f:k:t:j:rlvh" o; do
+while getopts "c:f:k:t:j:s:nrlvh" o; do
   case $o in
     c) CMD=$OPTARG ;;
     f) FILES+=("$OPTARG") ;;
@@ -63,6 +69,8 @@ while getopts "c:f:k:t:j:rlvh" o; do
     r) REFRESH=1 ;;
     l) LIST=1 ;;
     v) VERBOSE=1 ;;
+    n) NICS=1 ;;
+    s) SMP=$OPTARG ;;
     *) usage ;;
   esac
 done
@@ -75,8 +83,8 @@ declare -A SEEN=()
 NAMES=()
 for o in "${OBJS[@]}"; do
   [ -f "$o" ] || die "no such object: $o"
-  n=$(basename "$o"); n=${n%.o}
-  [[ $n =~ ^[A-Za-z0-9_.+-]+$ ]] || die "object name '$n' has odd characters"
+  n=$(basename "$o"); n=${n%.o}; n=${n//./_}   # bpffs refuses dots in pin names
+  [[ $n =~ ^[A-Za-z0-9_+-]+$ ]] || die "object name '$n' has odd characters"
   [ -z "${SEEN[$n]:-}" ] || die "two objects named $n (pin path /sys/fs/bpf/$n would clash)"
   SEEN[$n]=$o
   NAMES+=("$n")
@@ -124,6 +132,7 @@ prepare_kernel() {
   cp "$f" "$CACHE/k/$rel.tmp/vmlinuz"
   cp "$x/boot/config-$rel" "$CACHE/k/$rel.tmp/config" 2>/dev/null
   basename "$deb" > "$CACHE/k/$rel.tmp/pkg"
+  echo "$MODS" > "$CACHE/k/$rel.tmp/mods"
   # modules for test commands (veth etc.) plus their dependencies, uncompressed
   mroot=$(mktemp -d "$CACHE/m.XXXXXX")
   mkdir -p "$mroot/lib/modules/$rel"
@@ -193,14 +202,21 @@ fetch_kernels() {
         { log "download of $p failed"; continue; }
     fi
     # already prepared from this very .deb?
-    if grep -qxF "$(basename "$deb")" "$CACHE"/k/*/pkg 2>/dev/null; then continue; fi
+    # (and with today's module list)
+    local hit=0 pk
+    for pk in "$CACHE"/k/*/pkg; do
+      [ -f "$pk" ] && grep -qxF "$(basename "$deb")" "$pk" && [ "$(cat "${pk%/pkg}/mods" 2>/dev/null)" = "$MODS" ] && hit=1
+    done
+    [ $hit = 1 ] && continue
     prepare_kernel "$deb" || log "could not prepare $deb"
   done
 }
 
 flock 9
 mkdir -p "$CACHE/k"
-if [ $REFRESH = 1 ] || ! ls "$CACHE"/k/*/vmlinuz >/dev/null 2>&1; then
+stale=0
+for d in "$CACHE"/k/*/; do [ -f "$d/vmlinuz" ] && [ "$(cat "$d/mods" 2>/dev/null)" != "$MODS" ] && stale=1; done
+if [ $REFRESH = 1 ] || [ $stale = 1 ] || ! ls "$CACHE"/k/*/vmlinuz >/dev/null 2>&1; then
   [ $REFRESH = 1 ] && [ -z "${XWG_KERNEL_PKGS:-}" ] && apt-get update >&2
   fetch_kernels
 fi
@@ -331,8 +347,11 @@ boot_one() { # boot_one RELEASE -> $RUN/RELEASE/{console.log,result.log,time}
   mkdir -p "$d"
   cat "$BASE" "$CACHE/k/$k/modules.cpio.gz" "$RUN/job.cpio.gz" > "$d/initrd.img"
   t0=$(date +%s)
-  timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel "$ACCEL" -cpu "$CPU" -smp 1 -m 1G \
-    -nodefaults -no-reboot -display none -monitor none -nic none \
+  local nic=(-nic none)
+  [ $NICS = 1 ] && nic=(-netdev hubport,id=n0,hubid=0 -device virtio-net-pci,netdev=n0,mac=52:54:00:00:0a:01,romfile=
+                        -netdev hubport,id=n1,hubid=0 -device virtio-net-pci,netdev=n1,mac=52:54:00:00:0b:02,romfile=)
+  timeout -k 10 "$TIMEOUT" qemu-system-x86_64 -accel "$ACCEL" -cpu "$CPU" -smp "$SMP" -m 1G \
+    -nodefaults -no-reboot -display none -monitor none "${nic[@]}" \
     -serial "file:$d/console.log" -serial "file:$d/result.log" \
     -kernel "$CACHE/k/$k/vmlinuz" -initrd "$d/initrd.img" \
     -append "console=ttyS0 panic=-1 rdinit=/init quiet loglevel=4 mitigations=off nokaslr" \

@@ -687,12 +687,24 @@ struct RawLink {
 //             fd00:77::1/64       2001:db8::1/64      2001:db8::2/64        fd00:77::2/64
 //
 // Each side allows exactly the other's /32 and /128. Listen port 51820 on both.
+//
+// With TunnelOptions::routed_mtu, A and B sit on two links joined by a router namespace R
+// (forwarding on for IPv4 and IPv6; its connected routes lead back to both, so its ICMP
+// errors reach A and B):
+//
+//   A  ua 192.0.2.1/24      <-->  192.0.2.254/24   R   198.18.0.1/24  <-->  ub 198.18.0.2/24  B
+//         2001:db8::1/64    A–R   2001:db8::fe/64      2001:db8:2::1/64 R–B   2001:db8:2::2/64
+//
+// A routes 198.18.0.0/24 and 2001:db8:2::/64 via R, B routes 192.0.2.0/24 and
+// 2001:db8::/64 via R. The A–R link has underlay_mtu, the R–B link routed_mtu.
 
 enum class PeerKind { xwg, wggo };
 inline const char *kind_name(PeerKind k)
 {
 	return k == PeerKind::xwg ? "xwg" : "wireguard-go";
 }
+
+struct Tunnel;
 
 struct TunnelOptions {
 	PeerKind b = PeerKind::wggo;
@@ -704,6 +716,15 @@ struct TunnelOptions {
 	// A routes everything through the tunnel (AllowedIPs 0.0.0.0/0, ::/0) and reaches B's
 	// endpoint (203.0.113.2, 2001:db8:f::2) only through its default route.
 	bool a_full_tunnel = false;
+	// Packet sizes; the defaults keep the lab as it always was.
+	unsigned mtu = 0;          // `MTU =` in the xwg configs (0: no line, xwg's default)
+	unsigned b_mtu = 0;        // wireguard-go's interface MTU (0: `mtu` if set, else 1420)
+	unsigned underlay_mtu = 0; // MTU of the underlay veth (the A–R one when routed); 0: 1500
+	bool overlay6 = true;      // IPv6 overlay addresses and allowed IPs (false: IPv4 only)
+	unsigned routed_mtu = 0;   // > 0: A–R–B through a router namespace, R–B at this MTU
+	// Runs once the underlay is built, before either side comes up (extra routes, ...).
+	std::function<void(const Tunnel &)> before_up;
+	std::string a_extra_peers; // more [Peer] sections, appended to A's xwg config
 };
 inline TunnelOptions tunnel_options(PeerKind b, int underlay)
 {
@@ -730,7 +751,9 @@ struct Tunnel {
 	std::string tag; // unique per tunnel in this process
 	TempDir dir;
 	Netns a, b;
+	std::unique_ptr<Netns> r; // the router, with routed_mtu only
 	std::string ua, ub, if_a, if_b;
+	std::string ura, urb;     // R's ends of the A–R and R–B links (routed_mtu only)
 	std::string key_a, key_b, pub_a, pub_b;
 	std::unique_ptr<XwgIface> xwg_a, xwg_b;
 	std::unique_ptr<WgGo> wggo_b;
@@ -757,14 +780,47 @@ struct Tunnel {
 	{
 		for (auto t : {"wg", "ping", "socat", "sha256sum", "nsenter", "ip"})
 			require_tool(t);
-		must("ip link add " + ua + " netns " + a.name + " type veth peer name " + ub +
-		     " netns " + b.name);
-		a.in("ip addr add 192.0.2.1/24 dev " + ua);
-		a.in("ip addr add 2001:db8::1/64 dev " + ua + " nodad");
-		a.in("ip link set " + ua + " up");
-		b.in("ip addr add 192.0.2.2/24 dev " + ub);
-		b.in("ip addr add 2001:db8::2/64 dev " + ub + " nodad");
-		b.in("ip link set " + ub + " up");
+		if (opt.routed_mtu && opt.a_full_tunnel)
+			throw std::runtime_error("routed_mtu and a_full_tunnel do not combine");
+		const std::string ul_mtu =
+		    opt.underlay_mtu ? " mtu " + std::to_string(opt.underlay_mtu) : "";
+		if (opt.routed_mtu) {
+			r = std::make_unique<Netns>("xwgE" + PID + "r" + tag);
+			ura = "xr" + PID + "a";
+			urb = "xr" + PID + "b";
+			must("ip link add " + ua + " netns " + a.name + " type veth peer name " + ura +
+			     " netns " + r->name);
+			must("ip link add " + ub + " netns " + b.name + " type veth peer name " + urb +
+			     " netns " + r->name);
+			const std::string rb_mtu = " mtu " + std::to_string(opt.routed_mtu);
+			r->in("sysctl -qw net.ipv4.ip_forward=1");
+			r->in("sysctl -qw net.ipv6.conf.all.forwarding=1");
+			r->in("ip addr add 192.0.2.254/24 dev " + ura);
+			r->in("ip addr add 2001:db8::fe/64 dev " + ura + " nodad");
+			r->in("ip link set " + ura + ul_mtu + " up");
+			r->in("ip addr add 198.18.0.1/24 dev " + urb);
+			r->in("ip addr add 2001:db8:2::1/64 dev " + urb + " nodad");
+			r->in("ip link set " + urb + rb_mtu + " up");
+			a.in("ip addr add 192.0.2.1/24 dev " + ua);
+			a.in("ip addr add 2001:db8::1/64 dev " + ua + " nodad");
+			a.in("ip link set " + ua + ul_mtu + " up");
+			a.in("ip route add 198.18.0.0/24 via 192.0.2.254 dev " + ua);
+			a.in("ip -6 route add 2001:db8:2::/64 via 2001:db8::fe dev " + ua);
+			b.in("ip addr add 198.18.0.2/24 dev " + ub);
+			b.in("ip addr add 2001:db8:2::2/64 dev " + ub + " nodad");
+			b.in("ip link set " + ub + rb_mtu + " up");
+			b.in("ip route add 192.0.2.0/24 via 198.18.0.1 dev " + ub);
+			b.in("ip -6 route add 2001:db8::/64 via 2001:db8:2::1 dev " + ub);
+		} else {
+			must("ip link add " + ua + " netns " + a.name + " type veth peer name " + ub +
+			     " netns " + b.name);
+			a.in("ip addr add 192.0.2.1/24 dev " + ua);
+			a.in("ip addr add 2001:db8::1/64 dev " + ua + " nodad");
+			a.in("ip link set " + ua + ul_mtu + " up");
+			b.in("ip addr add 192.0.2.2/24 dev " + ub);
+			b.in("ip addr add 2001:db8::2/64 dev " + ub + " nodad");
+			b.in("ip link set " + ub + ul_mtu + " up");
+		}
 		if (opt.a_full_tunnel) {
 			// B's endpoint is one hop away, behind B's underlay address: on B's
 			// loopback, and B answers ARP only for addresses of the asking interface
@@ -776,6 +832,8 @@ struct Tunnel {
 			a.in("ip route add default via 192.0.2.2 dev " + ua);
 			a.in("ip -6 route add default via 2001:db8::2 dev " + ua);
 		}
+		if (opt.before_up)
+			opt.before_up(*this);
 		key_a = gen_private();
 		key_b = gen_private();
 		pub_a = pub_of(key_a);
@@ -788,6 +846,8 @@ struct Tunnel {
 	{
 		if (side == 'b' && opt.a_full_tunnel)
 			return opt.underlay == 6 ? "2001:db8:f::2" : "203.0.113.2";
+		if (side == 'b' && opt.routed_mtu)
+			return opt.underlay == 6 ? "2001:db8:2::2" : "198.18.0.2";
 		return opt.underlay == 6 ? (side == 'a' ? "2001:db8::1" : "2001:db8::2")
 					 : (side == 'a' ? "192.0.2.1" : "192.0.2.2");
 	}
@@ -810,17 +870,24 @@ struct Tunnel {
 		bool ep = side == 'a' ? opt.a_endpoint : opt.b_endpoint;
 		std::string c = "[Interface]\nPrivateKey = " + (side == 'a' ? key_a : key_b) +
 				"\nListenPort = " + std::to_string(PORT) + "\nAddress = " +
-				overlay(side, 4) + "/24, " + overlay(side, 6) + "/64\nUnderlay = " +
-				(side == 'a' ? ua : ub) + "\n\n[Peer]\nPublicKey = " +
-				(side == 'a' ? pub_b : pub_a) + "\nAllowedIPs = " +
+				overlay(side, 4) + "/24" +
+				(opt.overlay6 ? ", " + overlay(side, 6) + "/64" : std::string()) +
+				"\nUnderlay = " + (side == 'a' ? ua : ub) + "\n" +
+				(opt.mtu ? "MTU = " + std::to_string(opt.mtu) + "\n" : std::string()) +
+				"\n[Peer]\nPublicKey = " + (side == 'a' ? pub_b : pub_a) +
+				"\nAllowedIPs = " +
 				(side == 'a' && opt.a_full_tunnel
-					 ? std::string("0.0.0.0/0, ::/0")
-					 : overlay(other, 4) + "/32, " + overlay(other, 6) + "/128") +
+					 ? std::string(opt.overlay6 ? "0.0.0.0/0, ::/0" : "0.0.0.0/0")
+					 : overlay(other, 4) + "/32" +
+						   (opt.overlay6 ? ", " + overlay(other, 6) + "/128"
+								 : std::string())) +
 				"\n";
 		if (ep)
 			c += "Endpoint = " + endpoint(other) + "\n";
 		if (side == 'a' && opt.a_keepalive)
 			c += "PersistentKeepalive = " + std::to_string(opt.a_keepalive) + "\n";
+		if (side == 'a' && !opt.a_extra_peers.empty())
+			c += "\n" + opt.a_extra_peers;
 		return c;
 	}
 	void up_a()
@@ -843,12 +910,19 @@ struct Tunnel {
 		wggo_b = std::make_unique<WgGo>(b, if_b, dir.file("wggo.log"));
 		std::ofstream(dir.file("b.key")) << key_b << "\n";
 		wggo_b->set("private-key " + dir.file("b.key") + " listen-port " + std::to_string(PORT) +
-			    " peer " + pub_a + " allowed-ips " + overlay('a', 4) + "/32," +
-			    overlay('a', 6) + "/128" +
+			    " peer " + pub_a + " allowed-ips " + overlay('a', 4) + "/32" +
+			    (opt.overlay6 ? "," + overlay('a', 6) + "/128" : std::string()) +
 			    (opt.b_endpoint ? " endpoint " + endpoint('a') : ""));
+		// MTU first: an interface below 1280 bytes takes no IPv6 address.
+		b.in("ip link set " + if_b + " mtu " + std::to_string(wggo_mtu()));
 		b.in("ip addr add " + overlay('b', 4) + "/24 dev " + if_b);
-		b.in("ip addr add " + overlay('b', 6) + "/64 dev " + if_b + " nodad");
-		b.in("ip link set " + if_b + " mtu 1420 up");
+		if (opt.overlay6)
+			b.in("ip addr add " + overlay('b', 6) + "/64 dev " + if_b + " nodad");
+		b.in("ip link set " + if_b + " up");
+	}
+	unsigned wggo_mtu() const
+	{
+		return opt.b_mtu ? opt.b_mtu : opt.mtu ? opt.mtu : 1420;
 	}
 
 	// ping from `side` to the other side's overlay address; true if all replies came.
