@@ -64,9 +64,11 @@ void clean_stale(const std::string &ifname)
 	nlohmann::json state = nlohmann::json::parse(f, nullptr, false);
 	if (!state.is_discarded() && state.contains("underlays"))
 		for (const auto &u : state["underlays"])
-			if (u.contains("name") && link_exists(u["name"].get<std::string>()))
-				xdp_detach_by_name_quiet(link_ifindex(u["name"].get<std::string>()),
-							 "xwg_rx");
+			if (u.contains("name") && link_exists(u["name"].get<std::string>())) {
+				const int idx = link_ifindex(u["name"].get<std::string>());
+				xdp_detach_by_name_quiet(idx, "xwg_rx");
+				tc_ingress_detach_by_name_quiet(idx, "xwg_rx_tc");
+			}
 	try {
 		Netlink nl;
 		link_delete_quiet(nl, ifname);

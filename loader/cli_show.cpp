@@ -51,7 +51,7 @@ struct Shown {
 	std::uint32_t fwmark = 0;
 	unsigned mtu = 0; // the tunnel device's, as in use (0: unknown)
 	std::vector<ShownPeer> peers;
-	std::vector<std::pair<std::string, std::string>> xdp; // device, mode
+	std::vector<std::pair<std::string, std::string>> receive; // underlay, path in use
 	std::map<std::string, std::uint64_t> drops;           // non-zero only
 };
 
@@ -160,16 +160,24 @@ void read_drops(Shown &s)
 	close(fd);
 }
 
-void read_xdp(Shown &s)
+void read_receive(Shown &s)
 {
 	std::ifstream f(state_file_path(s.name));
 	auto state = nlohmann::json::parse(f, nullptr, false);
 	if (state.is_discarded() || !state.contains("underlays"))
 		return;
 	for (const auto &u : state["underlays"]) {
+		// What is attached now, not what the state file says was.
 		std::string name = u.value("name", "");
-		XdpMode mode = link_exists(name) ? xdp_query(link_ifindex(name)) : XdpMode::none;
-		s.xdp.emplace_back(name, to_string(mode));
+		std::string path = "none";
+		if (link_exists(name)) {
+			const int idx = link_ifindex(name);
+			if (XdpMode mode = xdp_query(idx); mode != XdpMode::none)
+				path = std::string("xdp ") + to_string(mode);
+			else if (tc_ingress_has(idx, "xwg_rx_tc"))
+				path = "tc";
+		}
+		s.receive.emplace_back(name, path);
 	}
 }
 
@@ -221,8 +229,8 @@ void print_text(const Shown &s)
 		std::printf("  fwmark: 0x%x\n", s.fwmark);
 	if (s.mtu)
 		std::printf("  mtu: %u\n", s.mtu);
-	for (const auto &[dev, mode] : s.xdp)
-		std::printf("  xdp: %s (%s)\n", dev.c_str(), mode.c_str());
+	for (const auto &[dev, path] : s.receive)
+		std::printf("  receive: %s (%s)\n", dev.c_str(), path.c_str());
 	if (s.drops.empty()) {
 		std::printf("  drops: none\n");
 	} else {
@@ -262,9 +270,9 @@ nlohmann::json to_json(const Shown &s)
 	j["listen_port"] = s.listen_port;
 	j["fwmark"] = s.fwmark;
 	j["mtu"] = s.mtu;
-	j["xdp"] = nlohmann::json::array();
-	for (const auto &[dev, mode] : s.xdp)
-		j["xdp"].push_back({{"device", dev}, {"mode", mode}});
+	j["receive"] = nlohmann::json::array();
+	for (const auto &[dev, path] : s.receive)
+		j["receive"].push_back({{"device", dev}, {"path", path}});
 	j["drops"] = s.drops;
 	j["peers"] = nlohmann::json::array();
 	for (const auto &p : s.peers)
@@ -321,7 +329,7 @@ int show(const std::string &target, bool json)
 			continue;
 		}
 		read_drops(s);
-		read_xdp(s);
+		read_receive(s);
 		s.mtu = link_exists(name) ? link_mtu(static_cast<unsigned>(link_ifindex(name))) : 0;
 		if (json) {
 			list.push_back(to_json(s));

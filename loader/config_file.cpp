@@ -81,6 +81,7 @@ const std::map<std::string, KeyInfo> &known_keys()
 	    {"mtu", {"MTU", Section::interface, false, false}},
 	    {"table", {"Table", Section::interface, false, false}},
 	    {"underlay", {"Underlay", Section::interface, true, false}},
+	    {"receivepath", {"ReceivePath", Section::interface, false, false}},
 	    {"dns", {"DNS", Section::interface, true, true}},
 	    {"preup", {"PreUp", Section::interface, true, true}},
 	    {"postup", {"PostUp", Section::interface, true, true}},
@@ -370,6 +371,16 @@ void Parser::handle(const KeyInfo &key, std::string_view value)
 			    ifc.underlays.end())
 				ifc.underlays.emplace_back(item);
 		}
+	} else if (k == "ReceivePath") {
+		const std::string v = lower(value);
+		if (v == "auto")
+			ifc.receive_path = ReceivePath::automatic;
+		else if (v == "xdp")
+			ifc.receive_path = ReceivePath::xdp;
+		else if (v == "tc")
+			ifc.receive_path = ReceivePath::tc;
+		else
+			fail_key(quoted(value) + " is not a receive path (auto, xdp or tc)");
 	} else if (k == "PublicKey") {
 		peer_.public_key = parse_key(value);
 		if (peer_.public_key.is_zero())

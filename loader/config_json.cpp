@@ -24,6 +24,7 @@ nlohmann::json config_to_json(const DeviceConfig &config)
 	j["fwmark"] = i.fwmark;
 	j["addresses"] = cidrs(i.addresses);
 	j["mtu"] = i.mtu;
+	j["receive_path"] = to_string(i.receive_path);
 	j["table"] = i.table.to_string();
 	j["underlays"] = i.underlays;
 	j["peers"] = nlohmann::json::array();

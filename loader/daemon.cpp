@@ -261,16 +261,37 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	// Programs: TX on the hidden end, XDP_PASS on the visible end, RX on the underlays.
 	tc_ingress_attach(hidden_ifindex, dp->tx_prog_fd(), hidden);
 	xdp_attach(visible_ifindex, dp->tun_prog_fd(), ifname);
+	// Receive: native XDP where the driver offers it at the underlay's MTU, else TC
+	// ingress. Never generic XDP: it hands XDP an skb whose checksum verdict and
+	// ownership the rest of the stack still trusts (README, "Drivers and receive paths").
 	nlohmann::json state_underlays = nlohmann::json::array();
+	const ReceivePath wanted = config.iface.receive_path;
 	for (std::size_t i = 0; i < underlays.size(); ++i) {
-		int idx = underlay_ifindex[i];
-		XdpMode mode = xdp_attach(idx, dp->rx_prog_fd(), underlays[i]);
-		int fd = dp->rx_prog_fd();
-		undo.push_back([idx, fd] { xdp_detach_quiet(idx, fd); });
-		if (mode == XdpMode::generic)
-			log("%s: native XDP not available, using generic XDP (slower)",
-			    underlays[i].c_str());
-		state_underlays.push_back({{"name", underlays[i]}, {"ifindex", idx}});
+		const int idx = underlay_ifindex[i];
+		const std::string &dev = underlays[i];
+		std::string why;
+		bool xdp = false;
+		if (wanted != ReceivePath::tc) {
+			xdp = xdp_attach_native(idx, dp->rx_prog_fd(), dev, &why);
+			if (!xdp && wanted == ReceivePath::xdp)
+				throw std::runtime_error(dev + ": ReceivePath = xdp, but the driver has no "
+							       "native XDP at MTU " +
+							 std::to_string(link_mtu(static_cast<unsigned>(idx))) +
+							 " (" + why + ")");
+		}
+		if (xdp) {
+			const int fd = dp->rx_prog_fd();
+			undo.push_back([idx, fd] { xdp_detach_quiet(idx, fd); });
+		} else {
+			if (wanted == ReceivePath::automatic)
+				log("%s: no native XDP (%s): receiving on TC ingress", dev.c_str(),
+				    why.c_str());
+			tc_ingress_attach(idx, dp->rx_tc_prog_fd(), dev);
+			const int fd = dp->rx_tc_prog_fd();
+			undo.push_back([idx, fd] { tc_ingress_detach_prog_quiet(idx, fd); });
+		}
+		state_underlays.push_back(
+			{{"name", dev}, {"ifindex", idx}, {"receive", xdp ? "xdp native" : "tc"}});
 	}
 
 	for (const auto &a : config.iface.addresses)

@@ -173,6 +173,7 @@ void Dataplane::unpin()
 }
 
 int Dataplane::rx_prog_fd() const { return bpf_program__fd(rx_->progs.xwg_rx); }
+int Dataplane::rx_tc_prog_fd() const { return bpf_program__fd(rx_->progs.xwg_rx_tc); }
 int Dataplane::tx_prog_fd() const { return bpf_program__fd(tx_->progs.xwg_tx); }
 int Dataplane::tun_prog_fd() const { return bpf_program__fd(tun_->progs.xwg_tun); }
 unsigned Dataplane::enable_rx_cpus(const std::vector<unsigned> &cpus, xwg_config &cfg)

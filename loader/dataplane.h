@@ -40,6 +40,7 @@ public:
 	Dataplane &operator=(const Dataplane &) = delete;
 
 	int rx_prog_fd() const;
+	int rx_tc_prog_fd() const; // the receive path on TC ingress (no native XDP)
 	int tx_prog_fd() const;
 	int tun_prog_fd() const;
 	// Points rx_cpumap's entries for @cpus (ids below XWG_MAX_RX_CPUS, e.g. the online

@@ -21,6 +21,19 @@ std::string RouteTable::to_string() const
 	return "auto";
 }
 
+const char *to_string(ReceivePath p)
+{
+	switch (p) {
+	case ReceivePath::automatic:
+		return "auto";
+	case ReceivePath::xdp:
+		return "xdp";
+	case ReceivePath::tc:
+		return "tc";
+	}
+	return "auto";
+}
+
 std::optional<std::string> mtu_problem(const DeviceConfig &config, unsigned mtu)
 {
 	if (mtu == AUTOMATIC_MTU)

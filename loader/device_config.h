@@ -31,6 +31,12 @@ struct RouteTable {
 	bool operator==(const RouteTable &) const = default;
 };
 
+// How the data plane receives on the underlays (xwg's ReceivePath): native XDP where the
+// driver offers it at the device's MTU, else a TC ingress program (auto); or one of them
+// forced. Generic XDP is never used.
+enum class ReceivePath { automatic, xdp, tc };
+const char *to_string(ReceivePath p); // "auto", "xdp", "tc"
+
 struct InterfaceConfig {
 	std::optional<WgKey> private_key;
 	std::uint16_t listen_port = 0; // 0: let the kernel choose
@@ -39,6 +45,7 @@ struct InterfaceConfig {
 	unsigned mtu = AUTOMATIC_MTU; // the tunnel MTU, XWG_MIN_MTU..XWG_MAX_MTU, or automatic
 	RouteTable table;
 	std::vector<std::string> underlays; // xwg extension; empty: the default route's device
+	ReceivePath receive_path = ReceivePath::automatic; // xwg extension
 
 	bool operator==(const InterfaceConfig &) const = default;
 };

@@ -211,7 +211,7 @@ TEST_CASE("xwg up builds the tunnel; wg and bpftool see it; xwg down removes eve
 	// xwg show adds the data plane's view.
 	std::string xshow = lab.in(XWG_BINARY " show " + ifname);
 	INFO(xshow);
-	CHECK(xshow.find("xdp: " + lab.ua + " (native)") != std::string::npos);
+	CHECK(xshow.find("receive: " + lab.ua + " (xdp native)") != std::string::npos);
 	CHECK(xshow.find("drops:") != std::string::npos);
 	std::string xjson = lab.in(XWG_BINARY " show all --json");
 	CHECK(xjson.find("\"interface\": \"" + ifname + "\"") != std::string::npos);

@@ -725,6 +725,7 @@ struct TunnelOptions {
 	// Runs once the underlay is built, before either side comes up (extra routes, ...).
 	std::function<void(const Tunnel &)> before_up;
 	std::string a_extra_peers; // more [Peer] sections, appended to A's xwg config
+	std::string receive_path;  // `ReceivePath =` in the xwg configs (empty: no line, auto)
 };
 inline TunnelOptions tunnel_options(PeerKind b, int underlay)
 {
@@ -874,6 +875,8 @@ struct Tunnel {
 				(opt.overlay6 ? ", " + overlay(side, 6) + "/64" : std::string()) +
 				"\nUnderlay = " + (side == 'a' ? ua : ub) + "\n" +
 				(opt.mtu ? "MTU = " + std::to_string(opt.mtu) + "\n" : std::string()) +
+				(opt.receive_path.empty() ? std::string()
+							  : "ReceivePath = " + opt.receive_path + "\n") +
 				"\n[Peer]\nPublicKey = " + (side == 'a' ? pub_b : pub_a) +
 				"\nAllowedIPs = " +
 				(side == 'a' && opt.a_full_tunnel
