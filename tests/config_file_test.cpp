@@ -128,6 +128,26 @@ TEST_CASE("a config in wg-quick's format parses into the model")
 			    });
 }
 
+TEST_CASE("MTU: any value 576-9000 for IPv4, 1280-9000 with IPv6; ReceivePath")
+{
+	for (unsigned mtu : {576u, 1000u, 1279u})
+		CHECK(config_parse(iface("MTU = " + std::to_string(mtu) + "\nAddress = 192.0.2.1/24\n"),
+				   "x")
+			      .config.iface.mtu == mtu);
+	for (unsigned mtu : {1280u, 1418u, 1421u, 1450u, 8920u, 9000u})
+		CHECK(config_parse(iface("MTU = " + std::to_string(mtu) +
+					 "\nAddress = 192.0.2.1/24, 2001:db8::1/64\n"),
+				   "x")
+			      .config.iface.mtu == mtu);
+	CHECK(config_parse(iface(), "x").config.iface.receive_path == ReceivePath::automatic);
+	CHECK(config_parse(iface("ReceivePath = TC\n"), "x").config.iface.receive_path ==
+	      ReceivePath::tc);
+	CHECK(config_parse(iface("ReceivePath = xdp\n"), "x").config.iface.receive_path ==
+	      ReceivePath::xdp);
+	CHECK_THROWS_WITH(config_parse(iface("ReceivePath = generic\n"), "wg0.conf"),
+			  "wg0.conf:3: ReceivePath: \"generic\" is not a receive path (auto, xdp or tc)");
+}
+
 TEST_CASE("defaults: MTU automatic, Table auto, no port, no peers")
 {
 	ParsedConfig p = config_parse(iface(), "x.conf");
