@@ -13,12 +13,8 @@
 // counter, for the replay window); the XDP_PASS cases reuse one packet with `repeat`.
 // Figures are the minimum and the median over the runs. Run as root.
 #include "dataplane_lab.h"
-#include "receive_reassembled.h"
+#include "reassembled_lab.h"
 
-#include <net/if.h>
-#include <sched.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -44,36 +40,14 @@ void row(const char *what, Stat s, double base)
 	std::printf("%-44s %9.0f %9.0f %9.2fx\n", what, s.min, s.median, s.min / base);
 }
 
-// A network namespace of our own with loopback up: the packet socket of the reassembled
-// path sends into it, and nothing of the host is touched.
-void private_netns()
-{
-	if (unshare(CLONE_NEWNET) != 0)
-		throw std::runtime_error(std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno));
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ifreq ifr{};
-	std::strcpy(ifr.ifr_name, "lo");
-	ioctl(fd, SIOCGIFFLAGS, &ifr);
-	ifr.ifr_flags |= IFF_UP;
-	ioctl(fd, SIOCSIFFLAGS, &ifr);
-	close(fd);
-}
-
 // Datagrams per second through ReassembledReceiver for @n messages around @inner.
 double reassembled_pps(DataplaneLab &lab, const Bytes &inner, int n, uint64_t first_counter)
 {
-	const unsigned lo = if_nametoindex("lo");
+	const unsigned lo = private_loopback();
 	xwg::ReassembledReceiver rr(lab.dp, lo, {lo}, 1000000000u);
 	std::vector<xwg::UdpSockets::Datagram> ds;
 	for (int i = 0; i < n; i++) {
-		xwg::UdpSockets::Datagram d;
-		d.data = data_message(DataplaneLab::kIndex, first_counter + i, lab.recv_key, inner);
-		d.from.addr.family = xwg::ip_family_v4;
-		std::memcpy(d.from.addr.bytes.data(), lab.peer4.bytes.data(), 4);
-		d.from.port = DataplaneLab::kPeerPort;
-		d.to.family = xwg::ip_family_v4;
-		std::memcpy(d.to.bytes.data(), lab.local4.bytes.data(), 4);
-		d.ifindex = lo;
+		auto d = reassembled_datagram(lab, first_counter + i, inner, lo);
 		ds.push_back(std::move(d));
 	}
 	auto t0 = std::chrono::steady_clock::now();
@@ -95,7 +69,7 @@ int main(int argc, char **argv)
 	int runs = argc > 1 ? std::atoi(argv[1]) : 2000;
 	if (sodium_init() < 0)
 		return 1;
-	private_netns();
+	private_loopback();
 	DataplaneLab lab;
 	Mac m{2, 0, 0, 0, 0, 1};
 

@@ -7,9 +7,34 @@
 #include "packet.h"
 
 #include <linux/pkt_cls.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 namespace xwgtest {
+
+// Moves this process into a network namespace of its own with loopback up (once), and
+// returns loopback's ifindex: a device to send into without touching the host's.
+inline unsigned private_loopback()
+{
+	static const unsigned lo = [] {
+		if (unshare(CLONE_NEWNET) != 0)
+			throw std::runtime_error(std::string("unshare(CLONE_NEWNET): ") +
+						 std::strerror(errno));
+		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		ifreq ifr{};
+		std::strcpy(ifr.ifr_name, "lo");
+		ioctl(fd, SIOCGIFFLAGS, &ifr);
+		ifr.ifr_flags |= IFF_UP;
+		ioctl(fd, SIOCSIFFLAGS, &ifr);
+		close(fd);
+		return if_nametoindex("lo");
+	}();
+	return lo;
+}
 
 inline uint64_t boottime_ns()
 {

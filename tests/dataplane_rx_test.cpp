@@ -33,22 +33,28 @@ void expect_drop(DataplaneLab &lab, const Bytes &frame, xwg_drop_reason reason)
 	}
 }
 
+// Outer and inner address families, every combination.
+struct FamilyCase {
+	const char *name;
+	Addr from, to, inner_src, inner_dst;
+};
+std::vector<FamilyCase> family_cases(const DataplaneLab &lab)
+{
+	return {
+		{"v4 in v4", lab.peer4, lab.local4, lab.peer_in4, lab.our_in4},
+		{"v6 in v4", lab.peer4, lab.local4, lab.peer_in6, lab.our_in6},
+		{"v4 in v6", lab.peer6, lab.local6, lab.peer_in4, lab.our_in4},
+		{"v6 in v6", lab.peer6, lab.local6, lab.peer_in6, lab.our_in6},
+	};
+}
+
 } // namespace
 
 TEST_CASE("rx: valid data in every family combination is delivered exactly")
 {
 	DataplaneLab lab;
 	uint64_t counter = 0;
-	struct Case {
-		const char *name;
-		Addr from, to, inner_src, inner_dst;
-	} cases[] = {
-		{"v4 in v4", lab.peer4, lab.local4, lab.peer_in4, lab.our_in4},
-		{"v6 in v4", lab.peer4, lab.local4, lab.peer_in6, lab.our_in6},
-		{"v4 in v6", lab.peer6, lab.local6, lab.peer_in4, lab.our_in4},
-		{"v6 in v6", lab.peer6, lab.local6, lab.peer_in6, lab.our_in6},
-	};
-	for (const auto &c : cases) {
+	for (const auto &c : family_cases(lab)) {
 		for (size_t len : {0u, 1u, 15u, 16u, 100u, 1372u}) {
 			INFO(c.name << ", inner payload " << len);
 			Bytes inner = inner_packet(c.inner_src, c.inner_dst, len);
@@ -79,16 +85,7 @@ TEST_CASE("rx tc: valid data in every family combination is delivered exactly")
 	DataplaneLab lab;
 	const int fd = lab.dp.rx_tc_prog_fd();
 	uint64_t counter = 0;
-	struct Case {
-		const char *name;
-		Addr from, to, inner_src, inner_dst;
-	} cases[] = {
-		{"v4 in v4", lab.peer4, lab.local4, lab.peer_in4, lab.our_in4},
-		{"v6 in v4", lab.peer4, lab.local4, lab.peer_in6, lab.our_in6},
-		{"v4 in v6", lab.peer6, lab.local6, lab.peer_in4, lab.our_in4},
-		{"v6 in v6", lab.peer6, lab.local6, lab.peer_in6, lab.our_in6},
-	};
-	for (const auto &c : cases) {
+	for (const auto &c : family_cases(lab)) {
 		for (size_t len : {1u, 15u, 16u, 100u, 1372u}) {
 			INFO(c.name << ", inner payload " << len);
 			Bytes inner = inner_packet(c.inner_src, c.inner_dst, len);

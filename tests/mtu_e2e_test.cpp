@@ -307,25 +307,17 @@ TEST_CASE("jumbo frames: MTU 8920 over a 9000-byte underlay", "[e2e][netns][inte
 TEST_CASE("default MTU: the path toward the endpoints minus 80", "[e2e][netns][interop][mtu]")
 {
 	int underlay = GENERATE(4, 6);
-	SECTION("1400-byte underlay: 1320")
+	unsigned underlay_mtu = GENERATE(1400u, 9000u);
+	DYNAMIC_SECTION(underlay_mtu << "-byte underlay: " << underlay_mtu - 80)
 	{
+		const unsigned mtu = underlay_mtu - 80;
 		auto o = tunnel_options(PeerKind::wggo, underlay);
-		o.underlay_mtu = 1400;
-		o.b_mtu = 1320;
+		o.underlay_mtu = underlay_mtu;
+		o.b_mtu = mtu;
 		Tunnel t(o);
-		check_device_mtus(t, 1320);
-		check_show_mtu(t, 1320);
-		check_path(t, {1320});
-	}
-	SECTION("9000-byte underlay: 8920")
-	{
-		auto o = tunnel_options(PeerKind::wggo, underlay);
-		o.underlay_mtu = 9000;
-		o.b_mtu = 8920;
-		Tunnel t(o);
-		check_device_mtus(t, 8920);
-		check_show_mtu(t, 8920);
-		check_path(t, {8920});
+		check_device_mtus(t, mtu);
+		check_show_mtu(t, mtu);
+		check_path(t, {mtu});
 	}
 	SECTION("a route's mtu wins over its device's: route mtu 1400 on a 1500-byte device: 1320")
 	{

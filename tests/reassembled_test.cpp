@@ -7,50 +7,13 @@
 #include <catch2/catch.hpp>
 
 #include "dataplane_lab.h"
-#include "receive_reassembled.h"
+#include "reassembled_lab.h"
 
 #include <linux/if_packet.h>
-#include <net/if.h>
-#include <sched.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 
 using namespace xwgtest;
 
 namespace {
-
-// This process moves into a fresh network namespace with loopback up, once.
-unsigned private_loopback()
-{
-	static const unsigned lo = [] {
-		if (unshare(CLONE_NEWNET) != 0)
-			throw std::runtime_error(std::string("unshare(CLONE_NEWNET): ") +
-						 std::strerror(errno));
-		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		ifreq ifr{};
-		std::strcpy(ifr.ifr_name, "lo");
-		ioctl(fd, SIOCGIFFLAGS, &ifr);
-		ifr.ifr_flags |= IFF_UP;
-		ioctl(fd, SIOCSIFFLAGS, &ifr);
-		close(fd);
-		return if_nametoindex("lo");
-	}();
-	return lo;
-}
-
-xwg::UdpSockets::Datagram datagram(DataplaneLab &lab, uint64_t counter, const Bytes &inner,
-				   unsigned ifindex)
-{
-	xwg::UdpSockets::Datagram d;
-	d.data = data_message(DataplaneLab::kIndex, counter, lab.recv_key, inner);
-	d.from.addr.family = xwg::ip_family_v4;
-	std::memcpy(d.from.addr.bytes.data(), lab.peer4.bytes.data(), 4);
-	d.from.port = DataplaneLab::kPeerPort;
-	d.to.family = xwg::ip_family_v4;
-	std::memcpy(d.to.bytes.data(), lab.local4.bytes.data(), 4);
-	d.ifindex = ifindex;
-	return d;
-}
 
 // Frames the packet socket puts on loopback, as a listener on it sees them.
 struct LoopbackTap {
@@ -97,13 +60,13 @@ TEST_CASE("reassembled: decrypted with the data plane's state and delivered, 142
 		Bytes inner = inner_packet(lab.peer_in4, lab.our_in4, len - 28);
 		const uint64_t counter = len;
 		const auto before = lab.dp.peer_stats(DataplaneLab::kPeer);
-		rr.receive(datagram(lab, counter, inner, lo), DataplaneLab::kPort, now);
+		rr.receive(reassembled_datagram(lab, counter, inner, lo), DataplaneLab::kPort, now);
 		CHECK(rr.stats().delivered == (len == 1420 ? 1u : 2u));
 		CHECK(tap.saw(inner));
 		CHECK(lab.dp.peer_stats(DataplaneLab::kPeer).rx_packets == before.rx_packets + 1);
 		// One replay window: the same counter again, through XDP or this path, is a replay.
 		auto drops = lab.dp.drops();
-		rr.receive(datagram(lab, counter, inner, lo), DataplaneLab::kPort, now);
+		rr.receive(reassembled_datagram(lab, counter, inner, lo), DataplaneLab::kPort, now);
 		CHECK(lab.dp.drops()[XWG_DROP_REPLAYED] == drops[XWG_DROP_REPLAYED] + 1);
 		auto r = lab.rx(lab.data_frame(lab.peer4, lab.local4, counter, inner));
 		CHECK(r.verdict == XDP_DROP);
@@ -113,7 +76,7 @@ TEST_CASE("reassembled: decrypted with the data plane's state and delivered, 142
 	Bytes inner = inner_packet(lab.peer_in4, lab.our_in4, 100);
 	REQUIRE(lab.rx(lab.data_frame(lab.peer4, lab.local4, 9000, inner)).verdict == XDP_REDIRECT);
 	auto drops = lab.dp.drops();
-	rr.receive(datagram(lab, 9000, inner, lo), DataplaneLab::kPort, now);
+	rr.receive(reassembled_datagram(lab, 9000, inner, lo), DataplaneLab::kPort, now);
 	CHECK(lab.dp.drops()[XWG_DROP_REPLAYED] == drops[XWG_DROP_REPLAYED] + 1);
 	CHECK(rr.stats().delivered == 2);
 }
@@ -128,7 +91,7 @@ TEST_CASE("reassembled: forgeries dropped as auth_failed, other interfaces refus
 	SECTION("a flipped bit fails authentication and is not delivered")
 	{
 		xwg::ReassembledReceiver rr(lab.dp, lo, {lo}, 1000000);
-		auto d = datagram(lab, 1, inner, lo);
+		auto d = reassembled_datagram(lab, 1, inner, lo);
 		d.data[d.data.size() - 30] ^= 0x10;
 		auto drops = lab.dp.drops();
 		rr.receive(d, DataplaneLab::kPort, now);
@@ -139,7 +102,7 @@ TEST_CASE("reassembled: forgeries dropped as auth_failed, other interfaces refus
 	{
 		xwg::ReassembledReceiver rr(lab.dp, lo, {lo + 100}, 1000000);
 		auto drops = lab.dp.drops();
-		rr.receive(datagram(lab, 1, inner, lo), DataplaneLab::kPort, now);
+		rr.receive(reassembled_datagram(lab, 1, inner, lo), DataplaneLab::kPort, now);
 		CHECK(lab.dp.drops()[XWG_DROP_FRAGMENT_NOT_UNDERLAY] ==
 		      drops[XWG_DROP_FRAGMENT_NOT_UNDERLAY] + 1);
 		CHECK(rr.stats().delivered == 0);
@@ -149,13 +112,13 @@ TEST_CASE("reassembled: forgeries dropped as auth_failed, other interfaces refus
 		xwg::ReassembledReceiver rr(lab.dp, lo, {lo}, 100); // 10 at once, 100/s
 		auto drops = lab.dp.drops();
 		for (uint64_t c = 0; c < 50; c++)
-			rr.receive(datagram(lab, 100 + c, inner, lo), DataplaneLab::kPort, now);
+			rr.receive(reassembled_datagram(lab, 100 + c, inner, lo), DataplaneLab::kPort, now);
 		CHECK(rr.stats().delivered == 10);
 		CHECK(lab.dp.drops()[XWG_DROP_FRAGMENT_RATELIMITED] ==
 		      drops[XWG_DROP_FRAGMENT_RATELIMITED] + 40);
 		// 50 ms later: 5 more tokens.
 		for (uint64_t c = 0; c < 10; c++)
-			rr.receive(datagram(lab, 200 + c, inner, lo), DataplaneLab::kPort,
+			rr.receive(reassembled_datagram(lab, 200 + c, inner, lo), DataplaneLab::kPort,
 				   now + 50'000'000);
 		CHECK(rr.stats().delivered == 15);
 	}

@@ -21,6 +21,24 @@ namespace {
 
 constexpr std::size_t MB20 = 20'000'000;
 
+// Pings and 20 MB of TCP from each side, over both overlay families.
+void ping_and_tcp_both_ways(const Tunnel &t)
+{
+	for (int family : {4, 6})
+		for (char side : {'a', 'b'}) {
+			auto r = t.ping(side, family);
+			INFO("ping -" << family << " from " << side << ":\n" << r.out << t.diagnostics());
+			REQUIRE(r.rc == 0);
+		}
+	for (int family : {4, 6})
+		for (char side : {'a', 'b'}) {
+			auto err = tcp_transfer(t, side, family, payload(MB20));
+			INFO("TCP over IPv" << family << " overlay from " << side << ": " << err << "\n"
+					   << t.diagnostics());
+			REQUIRE(err.empty());
+		}
+}
+
 } // namespace
 
 TEST_CASE("ping and 20 MB TCP both ways, IPv4 and IPv6 overlay, over each underlay",
@@ -31,19 +49,7 @@ TEST_CASE("ping and 20 MB TCP both ways, IPv4 and IPv6 overlay, over each underl
 	DYNAMIC_SECTION("xwg <-> " << kind_name(kind) << " over IPv" << underlay)
 	{
 		Tunnel t(tunnel_options(kind, underlay));
-		for (int family : {4, 6})
-			for (char side : {'a', 'b'}) {
-				auto r = t.ping(side, family);
-				INFO("ping -" << family << " from " << side << ":\n" << r.out << t.diagnostics());
-				REQUIRE(r.rc == 0);
-			}
-		for (int family : {4, 6})
-			for (char side : {'a', 'b'}) {
-				auto err = tcp_transfer(t, side, family, payload(MB20));
-				INFO("TCP over IPv" << family << " overlay from " << side << ": " << err << "\n"
-						   << t.diagnostics());
-				REQUIRE(err.empty());
-			}
+		ping_and_tcp_both_ways(t);
 		// The endpoint each side uses is on the chosen underlay.
 		CHECK(wg_field(t.a, t.if_a, "endpoints") == t.endpoint('b'));
 	}
@@ -61,19 +67,7 @@ TEST_CASE("ReceivePath = tc: ping and 20 MB TCP both ways over the TC receive pa
 		auto o = tunnel_options(kind, underlay);
 		o.receive_path = "tc";
 		Tunnel t(o);
-		for (int family : {4, 6})
-			for (char side : {'a', 'b'}) {
-				auto r = t.ping(side, family);
-				INFO("ping -" << family << " from " << side << ":\n" << r.out << t.diagnostics());
-				REQUIRE(r.rc == 0);
-			}
-		for (int family : {4, 6})
-			for (char side : {'a', 'b'}) {
-				auto err = tcp_transfer(t, side, family, payload(MB20));
-				INFO("TCP over IPv" << family << " overlay from " << side << ": " << err << "\n"
-						   << t.diagnostics());
-				REQUIRE(err.empty());
-			}
+		ping_and_tcp_both_ways(t);
 		// No XDP on the underlay; show names the TC path; nothing failed to authenticate.
 		CHECK(t.a.in("ip -o link show dev " + t.ua).find("xdp") == std::string::npos);
 		auto shown = t.xwg_a->show_json();
