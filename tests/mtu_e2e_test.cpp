@@ -369,6 +369,27 @@ TEST_CASE("default MTU: the path toward the endpoints minus 80", "[e2e][netns][i
 	}
 }
 
+// `ip link set IF mtu N` is how WireGuard users change a running tunnel's MTU: the daemon
+// follows it (hidden end, data plane, its own padding) or puts back one that cannot work.
+TEST_CASE("ip link set mtu on a running interface is followed, or refused",
+	  "[e2e][netns][interop][mtu]")
+{
+	auto o = tunnel_options(PeerKind::wggo, 4);
+	o.mtu = 1420;
+	o.b_mtu = 1380;
+	Tunnel t(o);
+	// The hidden end (xwgh-IF) follows: it is where the daemon applies the change.
+	const std::string hidden = "xwgh-" + t.if_a;
+	t.a.in("ip link set dev " + t.if_a + " mtu 1380");
+	CHECK(wait_until([&] { return link_mtu(t.a, hidden) == 1380; }, 5s));
+	check_show_mtu(t, 1380);
+	check_path(t, {1380});
+	// Below IPv6's minimum while the tunnel has IPv6: put back.
+	t.a.in("ip link set dev " + t.if_a + " mtu 1000");
+	CHECK(wait_until([&] { return link_mtu(t.a, t.if_a) == 1380; }, 5s));
+	check_show_mtu(t, 1380);
+}
+
 TEST_CASE("routed underlay: a router with a smaller MTU on the far link",
 	  "[e2e][netns][interop][mtu][routed]")
 {
