@@ -215,7 +215,7 @@ TEST_CASE("xwg up builds the tunnel; wg and bpftool see it; xwg down removes eve
 	CHECK(xshow.find("drops:") != std::string::npos);
 	std::string xjson = lab.in(XWG_BINARY " show all --json");
 	CHECK(xjson.find("\"interface\": \"" + ifname + "\"") != std::string::npos);
-	CHECK(xjson.find("\"mode\": \"native\"") != std::string::npos);
+	CHECK(xjson.find("\"path\": \"xdp native\"") != std::string::npos);
 
 	// Up twice is refused and changes nothing.
 	auto again = lab.try_in(XWG_BINARY " up " + conf);
