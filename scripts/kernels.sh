@@ -425,7 +425,7 @@ for k in "${KERNELS[@]}"; do
       [ $VERBOSE = 1 ] && { echo "---- kernel $k: test output tail:"; tail -n 20 "$d/test.log" | sed 's/^/    /'; } >&2
     else
       ok=0
-      echo "kernel $k: test: FAIL (${trc:+rc=$trc}${trc:-no result})"
+      echo "kernel $k: test: FAIL (${trc:+rc=}${trc:-no result})"
       { echo "---- kernel $k: test output tail ($d/test.log):"; tail -n 20 "$d/test.log" | sed 's/^/    /'; } >&2
     fi
   fi
