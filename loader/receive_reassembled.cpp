@@ -26,7 +26,8 @@ constexpr std::uint8_t OUTER_TTL = 64;
 
 } // namespace
 
-std::vector<std::uint8_t> reassembled_frame(const UdpSockets::Datagram &d, std::uint16_t listen_port)
+std::vector<std::uint8_t> reassembled_frame(const UdpSockets::Datagram &d,
+					    std::uint16_t listen_port)
 {
 	const bool v4 = d.from.addr.family == ip_family_v4;
 	const std::size_t l3 = v4 ? sizeof(iphdr) : sizeof(ipv6hdr);
@@ -84,7 +85,8 @@ ReassembledReceiver::ReassembledReceiver(Dataplane &dp, unsigned hidden_ifindex,
 	if (bind(packet_fd_, reinterpret_cast<sockaddr *>(&sll), sizeof(sll)) < 0) {
 		int err = errno;
 		close(packet_fd_);
-		throw std::runtime_error(std::string("packet socket on the tunnel: ") + std::strerror(err));
+		throw std::runtime_error(std::string("packet socket on the tunnel: ") +
+					 std::strerror(err));
 	}
 }
 
@@ -97,8 +99,9 @@ ReassembledReceiver::~ReassembledReceiver()
 bool ReassembledReceiver::take_token(std::uint64_t now_ns)
 {
 	if (refilled_ns_ && now_ns > refilled_ns_)
-		tokens_ = std::min(depth_, tokens_ + per_second_ * static_cast<double>(now_ns - refilled_ns_) /
-							     static_cast<double>(NS_PER_SEC));
+		tokens_ = std::min(
+			depth_, tokens_ + per_second_ * static_cast<double>(now_ns - refilled_ns_) /
+						  static_cast<double>(NS_PER_SEC));
 	refilled_ns_ = now_ns;
 	if (tokens_ < 1.0)
 		return false;

@@ -37,12 +37,13 @@ public:
 	// A type-4 message that came to the socket on @listen_port. Drops are counted in
 	// the data plane's `drops` (fragment_ratelimited, fragment_not_underlay, or what
 	// xwg_rx decides).
-	void receive(const UdpSockets::Datagram &d, std::uint16_t listen_port, std::uint64_t now_ns);
+	void receive(const UdpSockets::Datagram &d, std::uint16_t listen_port,
+		     std::uint64_t now_ns);
 
 	struct Stats {
-		std::uint64_t delivered = 0;      // decrypted into the tunnel device
+		std::uint64_t delivered = 0;	  // decrypted into the tunnel device
 		std::uint64_t deliver_failed = 0; // decrypted, but the device refused the frame
-		std::uint64_t run_failed = 0;     // the test run itself failed
+		std::uint64_t run_failed = 0;	  // the test run itself failed
 	};
 	const Stats &stats() const { return stats_; }
 
@@ -62,6 +63,7 @@ private:
 
 // The frame xwg_rx would have seen for @d: Ethernet, an unfragmented IPv4 or IPv6 header
 // from d.from to d.to, UDP to @listen_port, then the message.
-std::vector<std::uint8_t> reassembled_frame(const UdpSockets::Datagram &d, std::uint16_t listen_port);
+std::vector<std::uint8_t> reassembled_frame(const UdpSockets::Datagram &d,
+					    std::uint16_t listen_port);
 
 } // namespace xwg

@@ -10,7 +10,7 @@ namespace xwgtest {
 // A data message from the lab's peer (IPv4 endpoint) with @counter around @inner, as
 // received on interface @ifindex.
 inline xwg::UdpSockets::Datagram reassembled_datagram(DataplaneLab &lab, uint64_t counter,
-						       const Bytes &inner, unsigned ifindex)
+						      const Bytes &inner, unsigned ifindex)
 {
 	xwg::UdpSockets::Datagram d;
 	d.data = data_message(DataplaneLab::kIndex, counter, lab.recv_key, inner);

@@ -26,7 +26,8 @@ struct LoopbackTap {
 		sll.sll_protocol = htons(ETH_P_ALL);
 		sll.sll_ifindex = static_cast<int>(lo);
 		if (fd < 0 || bind(fd, reinterpret_cast<sockaddr *>(&sll), sizeof(sll)) < 0)
-			throw std::runtime_error(std::string("packet tap: ") + std::strerror(errno));
+			throw std::runtime_error(std::string("packet tap: ") +
+						 std::strerror(errno));
 	}
 	~LoopbackTap() { close(fd); }
 	// The next frame carrying @inner after the Ethernet header, if one came.
@@ -112,14 +113,15 @@ TEST_CASE("reassembled: forgeries dropped as auth_failed, other interfaces refus
 		xwg::ReassembledReceiver rr(lab.dp, lo, {lo}, 100); // 10 at once, 100/s
 		auto drops = lab.dp.drops();
 		for (uint64_t c = 0; c < 50; c++)
-			rr.receive(reassembled_datagram(lab, 100 + c, inner, lo), DataplaneLab::kPort, now);
+			rr.receive(reassembled_datagram(lab, 100 + c, inner, lo),
+				   DataplaneLab::kPort, now);
 		CHECK(rr.stats().delivered == 10);
 		CHECK(lab.dp.drops()[XWG_DROP_FRAGMENT_RATELIMITED] ==
 		      drops[XWG_DROP_FRAGMENT_RATELIMITED] + 40);
 		// 50 ms later: 5 more tokens.
 		for (uint64_t c = 0; c < 10; c++)
-			rr.receive(reassembled_datagram(lab, 200 + c, inner, lo), DataplaneLab::kPort,
-				   now + 50'000'000);
+			rr.receive(reassembled_datagram(lab, 200 + c, inner, lo),
+				   DataplaneLab::kPort, now + 50'000'000);
 		CHECK(rr.stats().delivered == 15);
 	}
 }
