@@ -184,3 +184,20 @@ TEST_CASE("ratelimiter: bursts of 5, 20 a second, per IPv4 address or IPv6 /64")
 	addr[3] = 9;
 	CHECK_FALSE(small.allow(addr, now)); // table full: refuse, do not grow
 }
+
+TEST_CASE("ratelimiter: the table's hash is keyed, so addresses cannot be chosen to collide")
+{
+	Ratelimiter a, b;
+	const std::uint8_t v4[] = {192, 0, 2, 1};
+	std::uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8};
+	// SipHash under each table's own random key: the same address hashes differently in
+	// two tables (with an unkeyed hash, as FNV-1a before, these would be equal), and a
+	// table's hash of an address is stable.
+	CHECK(a.hash_of(v4) == a.hash_of(v4));
+	CHECK(a.hash_of(v4) != b.hash_of(v4));
+	CHECK(a.hash_of(v6) != b.hash_of(v6));
+	// The IPv6 key is the /64: host bits do not change it.
+	std::uint8_t v6_host[16] = {0x20, 0x01, 0x0d, 0xb8};
+	v6_host[15] = 7;
+	CHECK(a.hash_of(v6) == a.hash_of(v6_host));
+}

@@ -2,6 +2,9 @@
 // for, as WireGuard's ratelimiter: a token bucket per IPv4 address or IPv6 /64 allowing
 // 20 packets a second with bursts of 5. Idle entries are collected after a second; when
 // the table is full, new sources are refused rather than growing memory without bound.
+// The table hashes addresses with SipHash under a random key of its own (libsodium's
+// crypto_shorthash), as Linux keys its siphash: a sender cannot pick addresses that
+// collide in the table.
 #pragma once
 
 #include "loader/noise/blake2s_kdf.h"
@@ -21,12 +24,14 @@ struct RatelimiterPolicy {
 class Ratelimiter
 {
 public:
-	explicit Ratelimiter(RatelimiterPolicy policy = {}) : policy_(policy) {}
+	explicit Ratelimiter(RatelimiterPolicy policy = {});
 	// `address`: 4 bytes (IPv4) or 16 (IPv6, only the /64 counts). Anything else: false.
 	bool allow(Bytes address, std::uint64_t now_ns);
 	// Drops entries idle for more than a second; also done by allow() once a second.
 	void collect(std::uint64_t now_ns);
 	std::size_t size() const { return entries_.size(); }
+	// The table's hash of @address's key (for tests: it depends on this table's key).
+	std::size_t hash_of(Bytes address) const;
 
 private:
 	struct Key {
@@ -34,8 +39,11 @@ private:
 		bool operator==(const Key &) const = default;
 	};
 	struct KeyHash {
+		std::array<std::uint8_t, 16> secret{}; // crypto_shorthash_KEYBYTES
 		std::size_t operator()(const Key &k) const;
 	};
+	static bool key_of(Bytes address, Key &key);
+	static KeyHash random_hash();
 	struct Bucket {
 		std::uint64_t last_ns;
 		std::uint64_t tokens; // nanoseconds of credit
