@@ -726,6 +726,9 @@ struct TunnelOptions {
 	std::function<void(const Tunnel &)> before_up;
 	std::string a_extra_peers; // more [Peer] sections, appended to A's xwg config
 	std::string receive_path;  // `ReceivePath =` in the xwg configs (empty: no line, auto)
+	// A's underlay is a macvlan on its veth end: a device without native XDP, as the
+	// drivers that make xwg receive on TC ingress (not with routed_mtu).
+	bool a_macvlan = false;
 };
 inline TunnelOptions tunnel_options(PeerKind b, int underlay)
 {
@@ -813,8 +816,14 @@ struct Tunnel {
 			b.in("ip route add 192.0.2.0/24 via 198.18.0.1 dev " + ub);
 			b.in("ip -6 route add 2001:db8::/64 via 2001:db8:2::1 dev " + ub);
 		} else {
-			must("ip link add " + ua + " netns " + a.name + " type veth peer name " + ub +
+			// With a_macvlan, the veth end is "xv..." and ua a macvlan on top of it.
+			const std::string a_end = opt.a_macvlan ? "xv" + PID + "a" : ua;
+			must("ip link add " + a_end + " netns " + a.name + " type veth peer name " + ub +
 			     " netns " + b.name);
+			if (opt.a_macvlan) {
+				a.in("ip link set " + a_end + ul_mtu + " up");
+				a.in("ip link add " + ua + " link " + a_end + " type macvlan mode bridge");
+			}
 			a.in("ip addr add 192.0.2.1/24 dev " + ua);
 			a.in("ip addr add 2001:db8::1/64 dev " + ua + " nodad");
 			a.in("ip link set " + ua + ul_mtu + " up");

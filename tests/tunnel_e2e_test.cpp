@@ -78,6 +78,30 @@ TEST_CASE("ReceivePath = tc: ping and 20 MB TCP both ways over the TC receive pa
 	}
 }
 
+// A driver without native XDP (here macvlan, which has none at all): `ReceivePath = auto`
+// must receive on TC ingress, never generic XDP, whose bpf_xdp_adjust_tail leaves the skb's
+// tail past its data and corrupts TCP streams (tests/repro/generic_xdp).
+TEST_CASE("no native XDP on the underlay: auto receives on TC ingress, never generic XDP",
+	  "[e2e][netns][interop][tc]")
+{
+	int underlay = GENERATE(4, 6);
+	DYNAMIC_SECTION("macvlan underlay over IPv" << underlay)
+	{
+		auto o = tunnel_options(PeerKind::wggo, underlay);
+		o.a_macvlan = true;
+		Tunnel t(o);
+		const std::string link = t.a.in("ip -d link show dev " + t.ua);
+		INFO(link);
+		CHECK(link.find("macvlan") != std::string::npos);
+		CHECK(link.find("xdp") == std::string::npos); // neither native nor generic
+		auto shown = t.xwg_a->show_json();
+		REQUIRE(shown["receive"].size() == 1);
+		CHECK(shown["receive"][0]["path"] == "tc");
+		ping_and_tcp_both_ways(t);
+		CHECK(!t.xwg_a->show_json()["drops"].contains("auth_failed"));
+	}
+}
+
 TEST_CASE("either side initiates; the very first packet is staged and arrives",
 	  "[e2e][netns][interop][staging]")
 {
