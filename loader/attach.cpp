@@ -47,6 +47,33 @@ bool prog_named(std::uint32_t id, const std::string &name)
 	return match;
 }
 
+// Our filter's place on the ingress hook of ifindex: handle 1, priority 1.
+struct TcSlot {
+	bpf_tc_hook hook{};
+	bpf_tc_opts opts{};
+
+	explicit TcSlot(int ifindex)
+	{
+		hook.sz = sizeof(hook);
+		hook.ifindex = ifindex;
+		hook.attach_point = BPF_TC_INGRESS;
+		opts.sz = sizeof(opts);
+		opts.handle = 1;
+		opts.priority = 1;
+	}
+	// The id of the program in the slot, 0 if none.
+	std::uint32_t prog_id()
+	{
+		bpf_tc_opts q = opts;
+		return bpf_tc_query(&hook, &q) == 0 ? q.prog_id : 0;
+	}
+	void detach()
+	{
+		bpf_tc_opts d = opts;
+		bpf_tc_detach(&hook, &d);
+	}
+};
+
 } // namespace
 
 XdpMode xdp_attach(int ifindex, int prog_fd, const std::string &devname)
@@ -124,56 +151,17 @@ XdpMode xdp_query(int ifindex)
 
 void tc_ingress_attach(int ifindex, int prog_fd, const std::string &devname)
 {
-	bpf_tc_hook hook{};
-	hook.sz = sizeof(hook);
-	hook.ifindex = ifindex;
-	hook.attach_point = BPF_TC_INGRESS;
-	int err = bpf_tc_hook_create(&hook);
+	TcSlot slot(ifindex);
+	int err = bpf_tc_hook_create(&slot.hook);
 	if (err && err != -EEXIST)
 		throw std::runtime_error(devname + ": creating clsact: " + std::strerror(-err));
-	bpf_tc_opts opts{};
-	opts.sz = sizeof(opts);
+	bpf_tc_opts opts = slot.opts;
 	opts.prog_fd = prog_fd;
-	opts.handle = 1;
-	opts.priority = 1;
-	err = bpf_tc_attach(&hook, &opts);
+	err = bpf_tc_attach(&slot.hook, &opts);
 	if (err)
 		throw std::runtime_error(devname + ": attaching TC ingress: " + std::strerror(-err));
 }
 
-namespace {
-
-// Our filter's place on the ingress hook of ifindex: handle 1, priority 1.
-struct TcSlot {
-	bpf_tc_hook hook{};
-	bpf_tc_opts opts{};
-
-	explicit TcSlot(int ifindex)
-	{
-		hook.sz = sizeof(hook);
-		hook.ifindex = ifindex;
-		hook.attach_point = BPF_TC_INGRESS;
-		opts.sz = sizeof(opts);
-		opts.handle = 1;
-		opts.priority = 1;
-	}
-	// The id of the program in the slot, 0 if none.
-	std::uint32_t prog_id()
-	{
-		bpf_tc_opts q = opts;
-		return bpf_tc_query(&hook, &q) == 0 ? q.prog_id : 0;
-	}
-	void detach()
-	{
-		bpf_tc_opts d{};
-		d.sz = sizeof(d);
-		d.handle = opts.handle;
-		d.priority = opts.priority;
-		bpf_tc_detach(&hook, &d);
-	}
-};
-
-} // namespace
 
 void tc_ingress_detach_prog_quiet(int ifindex, int prog_fd)
 {

@@ -8,7 +8,6 @@
 #include "loader/daemon.h"
 #include "loader/key_codec.h"
 #include "loader/netdev.h"
-#include "loader/route_lookup.h"
 #include "loader/uapi_server.h"
 #include "xwg/drop_reasons.h"
 #include "xwg/maps.h"

@@ -26,13 +26,13 @@ constexpr std::uint8_t OUTER_TTL = 64;
 
 } // namespace
 
-std::vector<std::uint8_t> reassembled_frame(const UdpSockets::Datagram &d,
-					    std::uint16_t listen_port)
+void reassembled_frame(const UdpSockets::Datagram &d, std::uint16_t listen_port,
+		       std::vector<std::uint8_t> &f)
 {
 	const bool v4 = d.from.addr.family == ip_family_v4;
 	const std::size_t l3 = v4 ? sizeof(iphdr) : sizeof(ipv6hdr);
 	const std::size_t udp_len = sizeof(udphdr) + d.data.size();
-	std::vector<std::uint8_t> f(sizeof(ethhdr) + l3 + udp_len, 0);
+	f.assign(sizeof(ethhdr) + l3 + udp_len, 0);
 
 	ethhdr eth{};
 	eth.h_proto = htons(v4 ? ETH_P_IP : ETH_P_IPV6);
@@ -66,7 +66,6 @@ std::vector<std::uint8_t> reassembled_frame(const UdpSockets::Datagram &d,
 	u.len = htons(static_cast<std::uint16_t>(udp_len));
 	std::memcpy(ip + l3, &u, sizeof(u));
 	std::memcpy(ip + l3 + sizeof(u), d.data.data(), d.data.size());
-	return f;
 }
 
 ReassembledReceiver::ReassembledReceiver(Dataplane &dp, unsigned hidden_ifindex,
@@ -116,7 +115,7 @@ void ReassembledReceiver::receive(const UdpSockets::Datagram &d, std::uint16_t l
 		return dp_.count_drop(XWG_DROP_FRAGMENT_NOT_UNDERLAY);
 	if (!take_token(now_ns))
 		return dp_.count_drop(XWG_DROP_FRAGMENT_RATELIMITED);
-	frame_ = reassembled_frame(d, listen_port);
+	reassembled_frame(d, listen_port, frame_);
 	const int verdict = dp_.run_reassembled(frame_, d.ifindex, out_);
 	if (verdict < 0) {
 		stats_.run_failed++;
