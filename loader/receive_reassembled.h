@@ -61,9 +61,10 @@ private:
 	Stats stats_;
 };
 
-// The frame xwg_rx would have seen for @d: Ethernet, an unfragmented IPv4 or IPv6 header
-// from d.from to d.to, UDP to @listen_port, then the message.
-std::vector<std::uint8_t> reassembled_frame(const UdpSockets::Datagram &d,
-					    std::uint16_t listen_port);
+// Writes into @f the frame xwg_rx would have seen for @d: Ethernet, an unfragmented IPv4
+// or IPv6 header from d.from to d.to, UDP to @listen_port, then the message. (@f is
+// reused from datagram to datagram.)
+void reassembled_frame(const UdpSockets::Datagram &d, std::uint16_t listen_port,
+		       std::vector<std::uint8_t> &f);
 
 } // namespace xwg
