@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * xwg_rx — XDP on each underlay interface: the receive half of the data plane.
+ * xwg_rx — the receive half of the data plane, on each underlay: XDP (xwg_rx) where the
+ * driver has native XDP, else TC ingress (xwg_rx_tc); the daemon also runs the same path
+ * (xwg_rx_reassembled) over data messages the kernel reassembled from IP fragments.
  *
  * Frames that are not UDP to our listen port leave untouched (XDP_PASS) after a few
  * instructions. Handshake messages (types 1-3) with their exact lengths go on to the
@@ -14,6 +16,9 @@
  * (receiver index % rx_cpus) through rx_cpumap, whose xwg_rx_cpumap does the rest: one
  * CPU per keypair, so a peer's packets stay in order, and the daemon chooses indices so
  * that the two ends of a tunnel on one host decrypt on different CPUs.
+ *
+ * Messages larger than a frame's linear part (multi-buffer XDP: jumbo frames) are
+ * decrypted through a per-CPU copy; see rx_open_xdp().
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
