@@ -1,4 +1,4 @@
-// blake2s_kdf.cpp — HASH, MAC, HMAC and HKDF over libb2's BLAKE2s.
+// noise/blake2s_kdf.cpp — HASH, MAC, HMAC and HKDF over libb2's BLAKE2s.
 #include "loader/noise/blake2s_kdf.h"
 
 #include <blake2.h>

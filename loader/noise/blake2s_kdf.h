@@ -1,4 +1,4 @@
-// blake2s_kdf.h — the hash functions of WireGuard's Noise instance (whitepaper §5.4):
+// noise/blake2s_kdf.h — the hash functions of WireGuard's Noise instance (whitepaper §5.4):
 // HASH (BLAKE2s-256), MAC (keyed BLAKE2s-128), HMAC (RFC 2104 over BLAKE2s-256) and
 // KDF_n (HKDF, RFC 5869, with HMAC-BLAKE2s and an empty "info"), all on libb2.
 #pragma once

@@ -1,4 +1,4 @@
-// cookie.cpp — mac1/mac2, the rotating cookie secret, cookie replies, load policy.
+// noise/cookie.cpp — mac1/mac2, the rotating cookie secret, cookie replies, load policy.
 #include "loader/noise/cookie.h"
 
 #include <sodium.h>

@@ -1,4 +1,4 @@
-// cookie.h — WireGuard's DoS defence (whitepaper §5.3, §5.4.4, §5.4.7).
+// noise/cookie.h — WireGuard's DoS defence (whitepaper §5.3, §5.4.4, §5.4.7).
 //
 // Every handshake message ends in mac1 (keyed by the receiver's public key: proves the
 // sender knows whom it talks to) and mac2 (keyed by a cookie the receiver handed out, or
@@ -10,7 +10,7 @@
 // (one per peer). LoadMonitor is the "under load" policy the daemon feeds.
 #pragma once
 
-#include "loader/keys.h"
+#include "loader/types/keys.h"
 #include "loader/noise/blake2s_kdf.h"
 #include "xwg/wire.h"
 

@@ -1,4 +1,4 @@
-// handshake.cpp — create and consume WireGuard's initiation and response.
+// noise/handshake.cpp — create and consume WireGuard's initiation and response.
 #include "loader/noise/handshake.h"
 
 #include <sodium.h>

@@ -1,4 +1,4 @@
-// handshake.h — WireGuard's Noise_IKpsk2 handshake (whitepaper §5.4), one object per peer:
+// noise/handshake.h — WireGuard's Noise_IKpsk2 handshake (whitepaper §5.4), one object per peer:
 //
 //   <- s
 //   ******
@@ -15,7 +15,7 @@
 // add WireGuard's policy (timestamps, flood limit, indices).
 #pragma once
 
-#include "loader/keys.h"
+#include "loader/types/keys.h"
 #include "loader/noise/keypair.h"
 #include "loader/noise/symmetric_state.h"
 #include "loader/noise/tai64n.h"

@@ -1,4 +1,4 @@
-// index_table.cpp — random unique indices from libsodium's generator.
+// noise/index_table.cpp — random unique indices from libsodium's generator.
 #include "loader/noise/index_table.h"
 
 #include <sodium.h>

@@ -1,4 +1,4 @@
-// index_table.h — the random 32-bit indices that name handshakes and keypairs on the wire
+// noise/index_table.h — the random 32-bit indices that name handshakes and keypairs on the wire
 // (whitepaper §5.4: "sender index"). Each is unique among live entries, never zero (zero
 // means "none" in the data plane's maps), and maps back to the peer that owns it.
 #pragma once

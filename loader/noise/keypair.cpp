@@ -1,4 +1,4 @@
-// keypair.cpp — boot-time clock and the keypair's map form.
+// noise/keypair.cpp — boot-time clock and the keypair's map form.
 #include "loader/noise/keypair.h"
 
 #include <cstring>

@@ -1,9 +1,9 @@
-// keypair.h — the session a completed handshake produces: the keys the data plane encrypts
+// noise/keypair.h — the session a completed handshake produces: the keys the data plane encrypts
 // and decrypts with, and the two indices that name it on the wire. A plain struct: the
 // daemon keeps it per peer (previous/current/next) and copies it into the `keypairs` map.
 #pragma once
 
-#include "loader/keys.h"
+#include "loader/types/keys.h"
 #include "xwg/maps.h"
 
 #include <cstdint>

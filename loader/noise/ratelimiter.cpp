@@ -1,4 +1,4 @@
-// ratelimiter.cpp — token buckets measured in nanoseconds of credit.
+// noise/ratelimiter.cpp — token buckets measured in nanoseconds of credit.
 #include "loader/noise/ratelimiter.h"
 
 #include <sodium.h>

@@ -1,4 +1,4 @@
-// ratelimiter.h — per-source limit on handshake messages the daemon does Curve25519 work
+// noise/ratelimiter.h — per-source limit on handshake messages the daemon does Curve25519 work
 // for, as WireGuard's ratelimiter: a token bucket per IPv4 address or IPv6 /64 allowing
 // 20 packets a second with bursts of 5. Idle entries are collected after a second; when
 // the table is full, new sources are refused rather than growing memory without bound.

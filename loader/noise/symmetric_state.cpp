@@ -1,4 +1,4 @@
-// symmetric_state.cpp — chaining key and transcript hash on BLAKE2s, AEAD on libsodium.
+// noise/symmetric_state.cpp — chaining key and transcript hash on BLAKE2s, AEAD on libsodium.
 #include "loader/noise/symmetric_state.h"
 
 #include <sodium.h>

@@ -1,9 +1,9 @@
-// symmetric_state.h — Noise's SymmetricState (Noise spec §5.2) for WireGuard's suite: the
+// noise/symmetric_state.h — Noise's SymmetricState (Noise spec §5.2) for WireGuard's suite: the
 // chaining key and transcript hash, and the MixHash/MixKey/MixDH/psk steps the handshake
 // is written in. Message keys are used once, with nonce zero, as WireGuard does.
 #pragma once
 
-#include "loader/keys.h"
+#include "loader/types/keys.h"
 #include "loader/noise/blake2s_kdf.h"
 
 #include <string_view>

@@ -1,4 +1,4 @@
-// tai64n.cpp — TAI64N encoding from CLOCK_REALTIME.
+// noise/tai64n.cpp — TAI64N encoding from CLOCK_REALTIME.
 #include "loader/noise/tai64n.h"
 
 #include <cstring>

@@ -1,4 +1,4 @@
-// tai64n.h — the 12-byte TAI64N timestamp an initiator sends so the responder can refuse
+// noise/tai64n.h — the 12-byte TAI64N timestamp an initiator sends so the responder can refuse
 // replayed initiations (whitepaper §5.1): big-endian seconds since 1970 plus 2^62 + 10,
 // then big-endian nanoseconds. Byte order makes "newer" a plain memcmp.
 #pragma once

@@ -1,4 +1,4 @@
-// transport.cpp — ChaCha20-Poly1305 (IETF) from libsodium around the type-4 header.
+// noise/transport.cpp — ChaCha20-Poly1305 (IETF) from libsodium around the type-4 header.
 #include "loader/noise/transport.h"
 
 #include "xwg/wire.h"

@@ -1,10 +1,10 @@
-// transport.h — type-4 transport data in userspace: the same sealing the data plane does,
+// noise/transport.h — type-4 transport data in userspace: the same sealing the data plane does,
 // for the daemon's keepalives and staged packets and for tests. Nonce: four zero bytes and
 // the 64-bit little-endian counter; no associated data; plaintext zero-padded to a multiple
 // of 16 (never beyond the MTU).
 #pragma once
 
-#include "loader/keys.h"
+#include "loader/types/keys.h"
 #include "loader/noise/blake2s_kdf.h"
 
 #include <cstdint>

@@ -1,0 +1,145 @@
+// cli/up.cpp — `xwg up FILE.conf [--foreground]`: parse and check everything that can be
+// checked without changing the system, then set the interface up in a child process. The
+// parent returns 0 only once the child reports it is ready (a byte through a pipe), or 1
+// with the child's error on stderr. --foreground skips the fork and logs to stderr.
+#include "loader/cli/commands.h"
+
+#include "loader/control/config_file.h"
+#include "loader/device/daemon.h"
+#include "loader/device/timers.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace xwg {
+
+namespace {
+
+constexpr int READY_TIMEOUT_MS = 60'000;
+
+// Signals that end the daemon are held until its event loop reads them, so a SIGTERM
+// during set-up still tears down cleanly.
+void hold_signals()
+{
+	const sigset_t mask = daemon_stop_signals();
+	sigprocmask(SIG_BLOCK, &mask, nullptr);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+// The child: set up, report readiness, serve. Returns the exit status.
+int daemon_main(const std::string &ifname, const ParsedConfig &parsed, const TimerSettings &timers,
+		int ready_fd)
+{
+	int rc;
+	try {
+		Daemon daemon(ifname, parsed, timers);
+		int log = open(log_file_path(ifname).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			       0600);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0)
+			dup2(null, STDIN_FILENO);
+		if (log >= 0) {
+			dup2(log, STDOUT_FILENO);
+			dup2(log, STDERR_FILENO);
+		}
+		(void)!write(ready_fd, "R", 1);
+		close(ready_fd);
+		rc = daemon.run();
+	} catch (const std::exception &e) {
+		std::fprintf(stderr, "xwg up: %s\n", e.what());
+		return 1;
+	}
+	unlink(log_file_path(ifname).c_str());
+	return rc;
+}
+
+int up(const std::string &path, bool foreground)
+{
+	std::string ifname;
+	ParsedConfig parsed;
+	TimerSettings timers;
+	try {
+		ifname = interface_name_from_path(path);
+		parsed = config_load(path);
+		timers = TimerSettings::from_environment();
+	} catch (const std::exception &e) {
+		std::fprintf(stderr, "xwg up: %s\n", e.what());
+		return 1;
+	}
+	for (const auto &w : parsed.warnings)
+		std::fprintf(stderr, "xwg up: warning: %s\n", w.c_str());
+	if (!parsed.config.iface.private_key)
+		std::fprintf(stderr, "xwg up: warning: %s has no PrivateKey; no handshakes until "
+				     "`wg set %s private-key` gives one\n",
+			     path.c_str(), ifname.c_str());
+
+	if (foreground) {
+		hold_signals();
+		try {
+			Daemon daemon(ifname, parsed, timers);
+			std::fprintf(stderr, "xwg up: %s is ready\n", ifname.c_str());
+			return daemon.run();
+		} catch (const std::exception &e) {
+			std::fprintf(stderr, "xwg up: %s\n", e.what());
+			return 1;
+		}
+	}
+
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		std::perror("xwg up: pipe");
+		return 1;
+	}
+	std::fflush(nullptr);
+	pid_t pid = fork();
+	if (pid < 0) {
+		std::perror("xwg up: fork");
+		return 1;
+	}
+	if (pid == 0) {
+		close(pipefd[0]);
+		setsid();
+		hold_signals();
+		std::exit(daemon_main(ifname, parsed, timers, pipefd[1]));
+	}
+	close(pipefd[1]);
+	pollfd p{pipefd[0], POLLIN, 0};
+	char byte = 0;
+	bool ready = poll(&p, 1, READY_TIMEOUT_MS) == 1 && read(pipefd[0], &byte, 1) == 1 &&
+		     byte == 'R';
+	close(pipefd[0]);
+	if (ready)
+		return 0;
+	// Not ready: the child said why on stderr; make sure it is gone.
+	if (waitpid(pid, nullptr, WNOHANG) == 0) {
+		std::fprintf(stderr, "xwg up: %s: not ready after %d s, stopping it\n",
+			     ifname.c_str(), READY_TIMEOUT_MS / 1000);
+		kill(pid, SIGTERM);
+		waitpid(pid, nullptr, 0);
+	}
+	return 1;
+}
+
+} // namespace
+
+void add_up_command(CLI::App &app)
+{
+	auto *cmd = app.add_subcommand("up", "Bring up the interface described by a wg-quick "
+					     "file (its name is the file name without .conf)");
+	static std::string path;
+	static bool foreground = false;
+	cmd->add_option("config", path, "wg-quick configuration file IFNAME.conf")->required();
+	cmd->add_flag("--foreground", foreground, "Stay attached and log to stderr");
+	cmd->callback([] {
+		int rc = up(path, foreground);
+		if (rc != 0)
+			throw CLI::RuntimeError(rc);
+	});
+}
+
+} // namespace xwg

@@ -1,0 +1,65 @@
+// device/peer.h — one remote peer as the daemon keeps it: its handshake, cookie state, timers,
+// sessions, staged packets and the endpoint we send to. Its configuration lives in the
+// DeviceConfig model; this is the runtime half. The peer id is its index in the data
+// plane's `peers` array.
+#pragma once
+
+#include "loader/types/ip_prefix.h"
+#include "loader/device/keypair.h"
+#include "loader/noise/cookie.h"
+#include "loader/noise/handshake.h"
+#include "loader/device/timers.h"
+
+#include <ctime>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace xwg {
+
+struct Peer {
+	Peer(std::uint32_t id, const noise::Identity &identity, const PublicKey &remote,
+	     const PresharedKey &psk, const TimerSettings &settings, TimerActions actions,
+	     std::unique_ptr<KeypairStore> store);
+
+	const std::uint32_t id;
+	PublicKey public_key;
+	PresharedKey psk;
+	std::unique_ptr<noise::Handshake> handshake;
+	noise::CookieMaker cookie;
+	Timers timers;
+	std::unique_ptr<KeypairStore> store;
+	KeypairRotation keypairs;
+
+	std::deque<std::vector<std::uint8_t>> staged; // inner packets waiting for a session
+	std::optional<Endpoint> endpoint;             // where we send: configured, then learned
+	std::uint32_t handshake_index = 0;            // our index of the initiation/response in flight
+	std::uint64_t last_initiation_sent_ns = 0;
+	bool sent_lastminute_handshake = false;
+	timespec last_handshake{};                    // CLOCK_REALTIME, zero: never
+
+	// What peer_stats said at the last tick (to turn its timestamps into timer events).
+	std::uint64_t seen_tx_ns = 0;
+	std::uint64_t seen_rx_ns = 0;
+	std::uint64_t seen_rx_data_ns = 0;
+	// Bytes the daemon itself moved (handshakes, keepalives, staged packets).
+	std::uint64_t daemon_tx_bytes = 0;
+	std::uint64_t daemon_rx_bytes = 0;
+
+	// Rebuilds the handshake for a new local identity (static-static DH changes).
+	void reset_handshake(const noise::Identity &identity);
+};
+
+// Free peer ids: the lowest unused first, so `bpftool map dump` stays compact.
+class PeerIds {
+public:
+	explicit PeerIds(std::uint32_t count) : used_(count, false) {}
+	std::optional<std::uint32_t> take();
+	void give_back(std::uint32_t id);
+
+private:
+	std::vector<bool> used_;
+};
+
+} // namespace xwg

@@ -1,0 +1,459 @@
+// kernel/dataplane.cpp — loads xwg_rx, xwg_tx and xwg_tun through their libbpf skeletons with
+// one set of maps (created by xwg_rx, reused by the others), optionally pins them, and
+// gives typed access to them.
+#include "loader/kernel/dataplane.h"
+
+#include "xwg_rx.skel.h"
+#include "xwg_tun.skel.h"
+#include "xwg_tx.skel.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sodium.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+namespace xwg {
+namespace {
+
+std::runtime_error failure(const std::string &what, int err)
+{
+	return std::runtime_error(what + ": " + std::strerror(err < 0 ? -err : err));
+}
+
+// The maps xwg_rx declares, by pinned name; xwg_tx and xwg_tun reuse them.
+template <typename Skel> std::vector<bpf_map *> maps_of(Skel *s)
+{
+	std::vector<bpf_map *> out;
+	bpf_map *m;
+	bpf_object__for_each_map(m, s->obj) out.push_back(m);
+	return out;
+}
+
+bool is_internal(bpf_map *m)
+{
+	// .rodata/.bss/.data of each object stay private to it.
+	return std::strchr(bpf_map__name(m), '.') != nullptr;
+}
+
+int possible_cpus()
+{
+	static const int n = libbpf_num_possible_cpus();
+	return n;
+}
+
+} // namespace
+
+Dataplane::Dataplane(const DataplaneOptions &opts) : pin_dir_(opts.pin_dir)
+{
+	try {
+		rx_ = xwg_rx__open();
+		if (!rx_)
+			throw failure("open xwg_rx", errno);
+		tx_ = xwg_tx__open();
+		if (!tx_)
+			throw failure("open xwg_tx", errno);
+		tun_ = xwg_tun__open();
+		if (!tun_)
+			throw failure("open xwg_tun", errno);
+		if (int err = xwg_rx__load(rx_))
+			throw failure("load xwg_rx (see the verifier log above)", err);
+		// Share every named map of xwg_rx with xwg_tx.
+		for (bpf_map *m : maps_of(tx_)) {
+			if (is_internal(m))
+				continue;
+			bpf_map *src = bpf_object__find_map_by_name(rx_->obj, bpf_map__name(m));
+			if (!src)
+				throw std::runtime_error(std::string("xwg_tx map ") + bpf_map__name(m) +
+							 " has no counterpart in xwg_rx");
+			if (int err = bpf_map__reuse_fd(m, bpf_map__fd(src)))
+				throw failure(std::string("share map ") + bpf_map__name(m), err);
+		}
+		if (int err = xwg_tx__load(tx_))
+			throw failure("load xwg_tx (see the verifier log above)", err);
+		if (int err = xwg_tun__load(tun_))
+			throw failure("load xwg_tun", err);
+
+		send_counters_len_ = (XWG_MAX_KEYPAIRS * sizeof(uint64_t) + getpagesize() - 1) &
+				     ~(size_t)(getpagesize() - 1);
+		void *p = mmap(nullptr, send_counters_len_, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       bpf_map__fd(rx_->maps.send_counters), 0);
+		if (p == MAP_FAILED)
+			throw failure("mmap send_counters", errno);
+		send_counters_ = static_cast<uint64_t *>(p);
+		peers_len_ = (XWG_MAX_PEERS * sizeof(xwg_peer) + getpagesize() - 1) &
+			     ~(size_t)(getpagesize() - 1);
+		p = mmap(nullptr, peers_len_, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 bpf_map__fd(rx_->maps.peers), 0);
+		if (p == MAP_FAILED)
+			throw failure("mmap peers", errno);
+		peers_ = static_cast<xwg_peer *>(p);
+
+		if (!pin_dir_.empty()) {
+			std::filesystem::remove_all(pin_dir_);
+			std::filesystem::create_directories(pin_dir_);
+			std::filesystem::permissions(pin_dir_, std::filesystem::perms::owner_all);
+			for (bpf_map *m : maps_of(rx_)) {
+				if (is_internal(m))
+					continue;
+				std::string path = pin_dir_ + "/" + bpf_map__name(m);
+				if (int err = bpf_map__pin(m, path.c_str()))
+					throw failure("pin " + path, err);
+			}
+		}
+	} catch (...) {
+		if (!pin_dir_.empty())
+			unpin();
+		release();
+		throw;
+	}
+}
+
+Dataplane::~Dataplane() { release(); }
+
+void Dataplane::release()
+{
+	if (send_counters_)
+		munmap(send_counters_, send_counters_len_);
+	send_counters_ = nullptr;
+	if (peers_)
+		munmap(peers_, peers_len_);
+	peers_ = nullptr;
+	xwg_tun__destroy(tun_);
+	xwg_tx__destroy(tx_);
+	xwg_rx__destroy(rx_);
+	tun_ = nullptr;
+	tx_ = nullptr;
+	rx_ = nullptr;
+}
+
+int Dataplane::run_reassembled(std::span<const uint8_t> frame, unsigned ingress_ifindex,
+				std::vector<uint8_t> &out)
+{
+	// Room for the largest message; the program only ever shortens the frame.
+	out.resize(frame.size() + 64);
+	xdp_md ctx{};
+	ctx.data_end = static_cast<__u32>(frame.size());
+	ctx.ingress_ifindex = ingress_ifindex;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
+		    .data_out = out.data(), .data_size_in = static_cast<__u32>(frame.size()),
+		    .data_size_out = static_cast<__u32>(out.size()), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+	int fd = bpf_program__fd(rx_->progs.xwg_rx_reassembled);
+	int err = bpf_prog_test_run_opts(fd, &opts);
+	if (err && ingress_ifindex) {
+		// The device may be gone (or refuse test runs): run it without one; the
+		// programs then learn a roamed endpoint without its underlay.
+		ctx.ingress_ifindex = 0;
+		opts.data_size_out = static_cast<__u32>(out.size());
+		err = bpf_prog_test_run_opts(fd, &opts);
+	}
+	if (err) {
+		failed_calls_++;
+		return err < 0 ? err : -EIO;
+	}
+	out.resize(opts.data_size_out);
+	return static_cast<int>(opts.retval);
+}
+
+void Dataplane::unpin()
+{
+	std::error_code ec;
+	if (!pin_dir_.empty())
+		std::filesystem::remove_all(pin_dir_, ec);
+}
+
+int Dataplane::rx_prog_fd() const { return bpf_program__fd(rx_->progs.xwg_rx); }
+int Dataplane::rx_tc_prog_fd() const { return bpf_program__fd(rx_->progs.xwg_rx_tc); }
+int Dataplane::tx_prog_fd() const { return bpf_program__fd(tx_->progs.xwg_tx); }
+int Dataplane::tun_prog_fd() const { return bpf_program__fd(tun_->progs.xwg_tun); }
+unsigned Dataplane::enable_rx_cpus(const std::vector<unsigned> &cpus, xwg_config &cfg)
+{
+	bpf_cpumap_val val{};
+	val.qsize = XWG_RX_CPUMAP_QSIZE;
+	val.bpf_prog.fd = bpf_program__fd(rx_->progs.xwg_rx_cpumap);
+	unsigned n = 0;
+	cfg.rx_cpus = 0;
+	for (uint32_t cpu : cpus) {
+		if (cpu >= XWG_MAX_RX_CPUS)
+			break;
+		if (!update(bpf_map__fd(rx_->maps.rx_cpumap), &cpu, &val))
+			return 0;
+		cfg.rx_cpu_ids[n++] = static_cast<__u16>(cpu);
+	}
+	cfg.rx_cpus = n >= 2 ? n : 0;
+	return cfg.rx_cpus;
+}
+
+int Dataplane::events_fd() const { return bpf_map__fd(rx_->maps.events); }
+
+bool Dataplane::update(int fd, const void *key, const void *value, uint64_t flags)
+{
+	if (bpf_map_update_elem(fd, key, value, flags) == 0)
+		return true;
+	failed_calls_++;
+	return false;
+}
+
+bool Dataplane::lookup(int fd, const void *key, void *value) const
+{
+	return bpf_map_lookup_elem(fd, key, value) == 0;
+}
+
+bool Dataplane::set_config(const xwg_config &cfg)
+{
+	uint32_t zero = 0;
+	return update(bpf_map__fd(rx_->maps.config), &zero, &cfg);
+}
+
+std::optional<xwg_config> Dataplane::config() const
+{
+	uint32_t zero = 0;
+	xwg_config cfg;
+	if (!lookup(bpf_map__fd(rx_->maps.config), &zero, &cfg))
+		return std::nullopt;
+	return cfg;
+}
+
+bool Dataplane::set_peer(uint32_t peer_id, const xwg_peer &peer)
+{
+	return update(bpf_map__fd(rx_->maps.peers), &peer_id, &peer);
+}
+
+bool Dataplane::clear_peer(uint32_t peer_id)
+{
+	xwg_peer empty{};
+	return set_peer(peer_id, empty) && reset_peer_stats(peer_id);
+}
+
+std::optional<xwg_peer> Dataplane::peer(uint32_t peer_id) const
+{
+	xwg_peer p;
+	if (!lookup(bpf_map__fd(rx_->maps.peers), &peer_id, &p))
+		return std::nullopt;
+	return p;
+}
+
+bool Dataplane::set_peer_current(uint32_t peer_id, uint32_t local_index)
+{
+	if (peer_id >= XWG_MAX_PEERS) {
+		errno = EINVAL;
+		return false;
+	}
+	std::atomic_ref<uint32_t>(peers_[peer_id].current_index).store(local_index);
+	return true;
+}
+
+bool Dataplane::set_peer_endpoint(uint32_t peer_id, const xwg_endpoint &endpoint)
+{
+	if (peer_id >= XWG_MAX_PEERS) {
+		errno = EINVAL;
+		return false;
+	}
+	// Not atomic as a whole: a packet sent meanwhile may still go to the old endpoint.
+	std::memcpy(&peers_[peer_id].endpoint, &endpoint, sizeof(endpoint));
+	return true;
+}
+
+bool Dataplane::set_peer_route(uint32_t peer_id, const xwg_endpoint &seen, const xwg_endpoint &next)
+{
+	if (peer_id >= XWG_MAX_PEERS) {
+		errno = EINVAL;
+		return false;
+	}
+	xwg_endpoint &ep = peers_[peer_id].endpoint;
+	// Only while the endpoint is still the one the route was found for: a roam since
+	// (xwg_rx writes the endpoint whole, next hop zero) comes with its own event.
+	if (std::memcmp(&ep, &seen, offsetof(xwg_endpoint, nexthop)) != 0)
+		return false;
+	// Not atomic: a packet sent meanwhile may see half of it (and go nowhere).
+	ep.ifindex = next.ifindex;
+	std::memcpy(&ep.src, &next.src, sizeof(ep.src));
+	std::memcpy(&ep.nexthop, &next.nexthop, sizeof(ep.nexthop));
+	ep.path_mtu = next.path_mtu;
+	return true;
+}
+
+bool Dataplane::set_keypair(uint32_t local_index, const xwg_keypair &kp)
+{
+	return update(bpf_map__fd(rx_->maps.keypairs), &local_index, &kp);
+}
+
+bool Dataplane::delete_keypair(uint32_t local_index)
+{
+	int fd = bpf_map__fd(rx_->maps.keypairs);
+	xwg_keypair kp;
+	if (!lookup(fd, &local_index, &kp))
+		return false;
+	// Retire it in three steps, each an in-place write under the element's spin lock
+	// (BPF_F_LOCK: the same memory, so the wipe really wipes):
+	// 1. birth 0: from now on both programs see it expired (RX drops, TX stages);
+	// 2. after programs already past that check have finished (they run for
+	//    microseconds), zero the keys: a usable entry never holds a known key;
+	// 3. delete it.
+	kp.birth_ns = 0;
+	bool ok = update(fd, &local_index, &kp, BPF_EXIST | BPF_F_LOCK);
+	std::this_thread::sleep_for(std::chrono::milliseconds(2));
+	sodium_memzero(kp.recv_key, sizeof kp.recv_key);
+	sodium_memzero(kp.send_key, sizeof kp.send_key);
+	ok = update(fd, &local_index, &kp, BPF_EXIST | BPF_F_LOCK) && ok;
+	sodium_memzero(&kp, sizeof kp);
+	if (bpf_map_delete_elem(fd, &local_index)) {
+		failed_calls_++;
+		return false;
+	}
+	return ok;
+}
+
+std::optional<xwg_keypair> Dataplane::keypair(uint32_t local_index) const
+{
+	xwg_keypair kp;
+	if (!lookup(bpf_map__fd(rx_->maps.keypairs), &local_index, &kp))
+		return std::nullopt;
+	return kp;
+}
+
+bool Dataplane::set_allowed_ip(const uint8_t *addr, size_t addr_len, uint8_t prefixlen,
+			       uint32_t peer_id)
+{
+	if (addr_len == 4 && prefixlen <= 32) {
+		xwg_lpm4_key key{prefixlen, {}};
+		std::memcpy(key.addr, addr, 4);
+		return update(bpf_map__fd(rx_->maps.allowed_ips4), &key, &peer_id);
+	}
+	if (addr_len == 16 && prefixlen <= 128) {
+		xwg_lpm6_key key{prefixlen, {}};
+		std::memcpy(key.addr, addr, 16);
+		return update(bpf_map__fd(rx_->maps.allowed_ips6), &key, &peer_id);
+	}
+	errno = EINVAL;
+	return false;
+}
+
+bool Dataplane::delete_allowed_ip(const uint8_t *addr, size_t addr_len, uint8_t prefixlen)
+{
+	int err = -1;
+	if (addr_len == 4 && prefixlen <= 32) {
+		xwg_lpm4_key key{prefixlen, {}};
+		std::memcpy(key.addr, addr, 4);
+		err = bpf_map_delete_elem(bpf_map__fd(rx_->maps.allowed_ips4), &key);
+	} else if (addr_len == 16 && prefixlen <= 128) {
+		xwg_lpm6_key key{prefixlen, {}};
+		std::memcpy(key.addr, addr, 16);
+		err = bpf_map_delete_elem(bpf_map__fd(rx_->maps.allowed_ips6), &key);
+	} else {
+		errno = EINVAL;
+	}
+	if (err)
+		failed_calls_++;
+	return err == 0;
+}
+
+uint64_t Dataplane::take_send_counter(uint32_t slot)
+{
+	if (slot >= XWG_MAX_KEYPAIRS)
+		throw std::out_of_range("send counter slot");
+	return std::atomic_ref<uint64_t>(send_counters_[slot]).fetch_add(1);
+}
+
+void Dataplane::reset_send_counter(uint32_t slot, uint64_t value)
+{
+	if (slot >= XWG_MAX_KEYPAIRS)
+		throw std::out_of_range("send counter slot");
+	std::atomic_ref<uint64_t>(send_counters_[slot]).store(value);
+}
+
+namespace {
+
+// One peer's per-CPU stats folded: counters summed, timestamps the latest.
+PeerStats fold_per_cpu(const xwg_peer_stats *per_cpu, std::size_t cpus)
+{
+	PeerStats sum{};
+	for (std::size_t i = 0; i < cpus; ++i) {
+		const auto &s = per_cpu[i];
+		sum.rx_bytes += s.rx_bytes;
+		sum.tx_bytes += s.tx_bytes;
+		sum.rx_packets += s.rx_packets;
+		sum.tx_packets += s.tx_packets;
+		sum.last_rx_ns = std::max(sum.last_rx_ns, s.last_rx_ns);
+		sum.last_rx_data_ns = std::max(sum.last_rx_data_ns, s.last_rx_data_ns);
+		sum.last_tx_ns = std::max(sum.last_tx_ns, s.last_tx_ns);
+	}
+	return sum;
+}
+
+} // namespace
+
+PeerStats Dataplane::peer_stats(uint32_t peer_id) const
+{
+	std::vector<xwg_peer_stats> per_cpu(possible_cpus());
+	if (!lookup(bpf_map__fd(rx_->maps.peer_stats), &peer_id, per_cpu.data()))
+		return PeerStats{};
+	return fold_per_cpu(per_cpu.data(), per_cpu.size());
+}
+
+std::vector<PeerStats> Dataplane::peer_stats_below(uint32_t count) const
+{
+	count = std::min<uint32_t>(count, XWG_MAX_PEERS);
+	const std::size_t cpus = possible_cpus();
+	std::vector<PeerStats> out(count);
+	if (count == 0)
+		return out;
+	std::vector<uint32_t> keys(count);
+	std::vector<xwg_peer_stats> values(static_cast<std::size_t>(count) * cpus);
+	uint32_t next = 0, n = count;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	// One syscall for every id below count (ENOENT: the map ended first).
+	int err = bpf_map_lookup_batch(bpf_map__fd(rx_->maps.peer_stats), nullptr, &next,
+				       keys.data(), values.data(), &n, &opts);
+	if (err && errno != ENOENT) {
+		for (uint32_t id = 0; id < count; ++id)
+			out[id] = peer_stats(id);
+		return out;
+	}
+	for (uint32_t i = 0; i < n && i < count; ++i)
+		if (keys[i] < count)
+			out[keys[i]] = fold_per_cpu(&values[i * cpus], cpus);
+	return out;
+}
+
+bool Dataplane::reset_peer_stats(uint32_t peer_id)
+{
+	std::vector<xwg_peer_stats> zero(possible_cpus());
+	return update(bpf_map__fd(rx_->maps.peer_stats), &peer_id, zero.data());
+}
+
+void Dataplane::count_drop(xwg_drop_reason reason)
+{
+	std::vector<uint64_t> per_cpu(possible_cpus());
+	uint32_t key = reason;
+	int fd = bpf_map__fd(rx_->maps.drops);
+	if (!lookup(fd, &key, per_cpu.data()))
+		return;
+	per_cpu[0]++;
+	update(fd, &key, per_cpu.data());
+}
+
+DropCounters Dataplane::drops() const
+{
+	DropCounters out{};
+	std::vector<uint64_t> per_cpu(possible_cpus());
+	for (uint32_t r = 0; r < XWG_DROP_REASON_MAX; r++) {
+		if (!lookup(bpf_map__fd(rx_->maps.drops), &r, per_cpu.data()))
+			continue;
+		for (uint64_t v : per_cpu)
+			out[r] += v;
+	}
+	return out;
+}
+
+} // namespace xwg
