@@ -1,7 +1,7 @@
-// aead_bench — ChaCha20-Poly1305 seal, three ways, in one run: (a) bpf/lib/aead.h in the
-// kernel (bpf/xwg_aead_test.bpf.c, WireGuard form, XDP) via BPF_PROG_TEST_RUN with
-// `repeat`; (b) the same C compiled for the host; (c) libsodium. Seal only: a repeated
-// open would fail after the first run, since the packet is decrypted in place.
+// aead_bench — ChaCha20-Poly1305 seal, three ways, in one run: (a) bpf/lib/aead_bpf.h in
+// the kernel (bpf/xwg_aead_test.bpf.c, WireGuard form, XDP) via BPF_PROG_TEST_RUN with
+// `repeat`; (b) the same block code on the host (aead_host.h); (c) libsodium. Seal only:
+// a repeated open would fail after the first run, since the packet is decrypted in place.
 //
 // Each figure is the minimum over interleaved trials (this host is noisy). Cycles are TSC
 // cycles, calibrated against CLOCK_MONOTONIC. Run as root.
@@ -14,7 +14,7 @@
 #include <cstring>
 #include <vector>
 
-#include "bpf/lib/aead.h"
+#include "bpf/lib/aead_host.h"
 #include "bpf_run.h"
 #include "xwg_aead_test.skel.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
- * xwg_aead_test — test harness for bpf/lib/aead.h (ChaCha20-Poly1305, RFC 8439), run
+ * xwg_aead_test — test harness for bpf/lib/aead_bpf.h (ChaCha20-Poly1305, RFC 8439), run
  * through BPF_PROG_TEST_RUN by tests/aead_bpf_test.cpp and bench/aead_bench.cpp. Never
  * attached to a device.
  *
@@ -16,7 +16,7 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
-#include "bpf/lib/aead.h"
+#include "bpf/lib/aead_bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 

@@ -9,8 +9,10 @@
  * daemon's UDP socket. Transport data (type 4) is authenticated, decrypted in place,
  * checked against the replay window and the peer's allowed IPs, stripped of its outer
  * headers and redirected into the tunnel device; everything else is dropped and counted
- * under its reason (include/xwg/drop_reasons.h). Timers and roaming are reported to the
- * daemon through per-peer timestamps and the events ring.
+ * under its reason (include/xwg/drop_reasons.h). A keypair is used only while its slot
+ * says LIVE (bpf/lib/keypair.h). Timers and roaming are reported to the daemon through
+ * per-peer timestamps and the events ring; the endpoint moves under its lock
+ * (bpf/lib/endpoint.h).
  *
  * With config.rx_cpus >= 2, xwg_rx only classifies and hands data packets to CPU
  * (receiver index % rx_cpus) through rx_cpumap, whose xwg_rx_cpumap does the rest: one
@@ -31,65 +33,23 @@
 
 #include "xwg/wire.h"
 #include "bpf/lib/map_defs.h"
+#include "bpf/lib/drop.h"
+#include "bpf/lib/events.h"
 #include "bpf/lib/parse.h"
+#include "bpf/lib/keypair.h"
 #include "bpf/lib/endpoint.h"
+#include "bpf/lib/allowedips.h"
 #include "bpf/lib/replay.h"
-#include "bpf/lib/aead.h"
+#include "bpf/lib/aead_bpf.h"
 #include "bpf/lib/csum.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
-
-/* Is @src (the decrypted packet's source) inside the allowed IPs of @peer_id? */
-static __always_inline int inner_source_allowed(void *inner, void *data_end, __u32 peer_id,
-						__u32 *inner_len, __u16 *proto, __u32 plain_len)
-{
-	struct iphdr *ip = inner;
-	__u32 *owner;
-
-	if ((void *)inner + 1 > data_end)
-		return -XWG_DROP_INNER_NOT_IP;
-	if (ip->version == 4) {
-		struct xwg_lpm4_key key = {.prefixlen = 32};
-		__u32 len;
-
-		if (plain_len < sizeof(*ip) || (void *)(ip + 1) > data_end)
-			return -XWG_DROP_INNER_LENGTH;
-		len = bpf_ntohs(ip->tot_len);
-		if (len < sizeof(*ip) || len > plain_len)
-			return -XWG_DROP_INNER_LENGTH;
-		__builtin_memcpy(key.addr, &ip->saddr, 4);
-		owner = bpf_map_lookup_elem(&allowed_ips4, &key);
-		*inner_len = len;
-		*proto = bpf_htons(ETH_P_IP);
-	} else if (ip->version == 6) {
-		struct ipv6hdr *ip6 = inner;
-		struct xwg_lpm6_key key = {.prefixlen = 128};
-		__u32 len;
-
-		if (plain_len < sizeof(*ip6) || (void *)(ip6 + 1) > data_end)
-			return -XWG_DROP_INNER_LENGTH;
-		len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-		if (len > plain_len)
-			return -XWG_DROP_INNER_LENGTH;
-		__builtin_memcpy(key.addr, &ip6->saddr, 16);
-		owner = bpf_map_lookup_elem(&allowed_ips6, &key);
-		*inner_len = len;
-		*proto = bpf_htons(ETH_P_IPV6);
-	} else {
-		return -XWG_DROP_INNER_NOT_IP;
-	}
-	if (!owner || *owner != peer_id)
-		return -XWG_DROP_INNER_SRC_NOT_ALLOWED;
-	return 0;
-}
 
 /* Account an authenticated packet to its peer; roam when its source moved. */
 static __always_inline void peer_received(struct xwg_keypair *kp, const struct xwg_outer *outer,
 					  __u32 ifindex, __u32 msg_len, __u64 now, int is_data)
 {
 	struct xwg_peer_stats *st = xwg_peer_stats_get(kp->peer_id);
-	__u32 peer_id = kp->peer_id;
-	struct xwg_peer *peer;
 
 	if (st) {
 		st->rx_bytes += msg_len;
@@ -98,14 +58,7 @@ static __always_inline void peer_received(struct xwg_keypair *kp, const struct x
 		if (is_data)
 			st->last_rx_data_ns = now;
 	}
-	peer = bpf_map_lookup_elem(&peers, &peer_id);
-	if (peer && !xwg_endpoint_matches(&peer->endpoint, outer)) {
-		struct xwg_endpoint ep = {};
-
-		xwg_endpoint_from_outer(&ep, outer, ifindex);
-		peer->endpoint = ep;
-		xwg_event_emit(XWG_EVENT_ENDPOINT_CHANGED, peer_id, 0, &ep);
-	}
+	xwg_endpoint_roam(kp->peer_id, outer, ifindex);
 }
 
 /*
@@ -332,6 +285,9 @@ static __always_inline int rx_data(void *ctx, enum rx_hook hook, struct xwg_conf
 	kp = bpf_map_lookup_elem(&keypairs, &index);
 	if (!kp)
 		return xwg_drop(XWG_DROP_UNKNOWN_INDEX, drop);
+	/* Keys of a keypair being retired may already be wiped: never used. */
+	if (!xwg_keypair_live(kp, index))
+		return xwg_drop(XWG_DROP_KEYPAIR_RETIRED, drop);
 	now = bpf_ktime_get_boot_ns();
 	if (now - kp->birth_ns >= cfg->reject_after_time_ns)
 		return xwg_drop(XWG_DROP_KEYPAIR_EXPIRED, drop);
@@ -359,7 +315,7 @@ static __always_inline int rx_data(void *ctx, enum rx_hook hook, struct xwg_conf
 		return xwg_drop(XWG_DROP_REPLAYED, drop);
 	/* The responder switches keys on this event: if the ring is full, unmark the
 	 * keypair so the next packet tries again. */
-	if (first_use && !xwg_event_emit(XWG_EVENT_KEYPAIR_CONFIRMED, kp->peer_id, index, NULL)) {
+	if (first_use && !xwg_event_emit(XWG_EVENT_KEYPAIR_CONFIRMED, kp->peer_id, index, NULL, 0)) {
 		bpf_spin_lock(&kp->lock);
 		kp->flags &= ~XWG_KEYPAIR_CONFIRMED;
 		bpf_spin_unlock(&kp->lock);
@@ -374,8 +330,8 @@ static __always_inline int rx_data(void *ctx, enum rx_hook hook, struct xwg_conf
 	data_end = rx_data_end(ctx, hook);
 	if (plain_off > 128) /* bounds the offset for the verifier: headers end by then */
 		return xwg_drop(XWG_DROP_BAD_LENGTH, drop);
-	err = inner_source_allowed(data + plain_off, data_end, kp->peer_id, &inner_len, &proto,
-				   plain_len);
+	err = xwg_allowedips_src_allowed(data + plain_off, data_end, kp->peer_id, &inner_len,
+					 &proto, plain_len);
 	if (err)
 		return xwg_drop(-err, drop);
 	/* Counted only now: an unauthorised inner packet must not look like traffic. */
@@ -419,7 +375,7 @@ static __always_inline int rx_frame(void *ctx, enum rx_hook hook, enum rx_stage 
 	msg_len -= sizeof(*udp);
 	/* Ethernet + IPv4 (no options) or IPv6 (no extensions) + UDP: a constant per family. */
 	msg_off = sizeof(struct ethhdr) + sizeof(*udp) +
-		  (family == 2 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr));
+		  (family == XWG_AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr));
 	/* The message may go on in fragments past the linear part (xdp.frags, or an skb's
 	 * paged data); its header is always in the linear part. */
 	if (msg_off + msg_len > rx_frame_len(ctx, hook) || msg + sizeof(__u32) > data_end)

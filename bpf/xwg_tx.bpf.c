@@ -8,7 +8,7 @@
  * by destination (allowed IPs), take the next counter of its current keypair from the
  * shared atomic, pad the packet to 16 bytes, encrypt it in place, push outer IP, UDP and
  * the type-4 header, and send it out of the underlay with bpf_redirect_neigh(). Without a
- * usable keypair the packet is copied to the daemon (events ring) and dropped as
+ * usable keypair the packet is copied to the daemon (staged ring) and dropped as
  * "staged"; the daemon sends it once the handshake is done.
  */
 #include <linux/bpf.h>
@@ -23,27 +23,32 @@
 
 #include "xwg/wire.h"
 #include "bpf/lib/map_defs.h"
+#include "bpf/lib/drop.h"
+#include "bpf/lib/events.h"
+#include "bpf/lib/keypair.h"
+#include "bpf/lib/endpoint.h"
+#include "bpf/lib/allowedips.h"
+#include "bpf/lib/nexthop.h"
 #include "bpf/lib/csum.h"
-#include "bpf/lib/aead.h"
+#include "bpf/lib/aead_bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-#define AF_INET 2
-#define AF_INET6 10
 #define OUTER_TTL 64
 
-/* Tell the daemon, at most once per rekey_timeout per peer. */
+/* Tell the daemon, at most once per rekey_timeout per peer (and again with the next
+ * packet when the ring was full). */
 static __always_inline void want_handshake(struct xwg_peer *peer, __u32 peer_id, __u32 type,
 					   __u32 local_index, const struct xwg_config *cfg,
 					   __u64 now)
 {
 	if (peer->handshake_wanted_ns && now - peer->handshake_wanted_ns < cfg->rekey_timeout_ns)
 		return;
-	peer->handshake_wanted_ns = now;
-	xwg_event_emit(type, peer_id, local_index, NULL);
+	if (xwg_event_emit(type, peer_id, local_index, NULL, 0))
+		peer->handshake_wanted_ns = now;
 }
 
-/* Copy the inner packet to the daemon as an event of @type (STAGED_PACKET: it sends it
+/* Copy the inner packet to the daemon (the `staged` ring) as an event of @type (STAGED_PACKET: it sends it
  * once a session exists; OVERSIZE_PACKET: it seals it and its socket sends it
  * fragmented) and drop it here, counted under @reason. */
 static __always_inline int to_daemon(struct __sk_buff *skb, __u32 peer_id, __u32 inner_len,
@@ -55,7 +60,7 @@ static __always_inline int to_daemon(struct __sk_buff *skb, __u32 peer_id, __u32
 	if (inner_len > XWG_STAGED_MAX_LEN || inner_len == 0)
 		return xwg_drop(XWG_DROP_STAGE_FULL, TC_ACT_SHOT);
 
-	sp = bpf_ringbuf_reserve(&events, sizeof(*sp), 0);
+	sp = bpf_ringbuf_reserve(&staged, sizeof(*sp), 0);
 	if (!sp)
 		return xwg_drop(XWG_DROP_STAGE_FULL, TC_ACT_SHOT);
 	sp->event.type = type;
@@ -96,98 +101,6 @@ static __always_inline int zero_padding(struct __sk_buff *skb, __u32 off, __u32 
 	return bpf_skb_store_bytes(skb, off, zeroes, n + 1, 0);
 }
 
-/* The underlay to reach @ep: the one it was learned on or the daemon chose, else the
- * first underlay when a route through it exists. (A FIB lookup needs an input device
- * with forwarding on, so the underlay stands in for one.) */
-static __always_inline __u32 underlay_ifindex(struct __sk_buff *skb, const struct xwg_endpoint *ep,
-					      const struct xwg_config *cfg)
-{
-	struct bpf_fib_lookup fib = {};
-
-	if (ep->ifindex)
-		return ep->ifindex;
-	if (!cfg->underlay_ifindex[0])
-		return 0;
-	fib.family = ep->family;
-	fib.ifindex = cfg->underlay_ifindex[0];
-	if (ep->family == AF_INET) {
-		fib.ipv4_src = ep->src.v4;
-		fib.ipv4_dst = ep->addr.v4;
-	} else {
-		__builtin_memcpy(fib.ipv6_src, ep->src.v6, 16);
-		__builtin_memcpy(fib.ipv6_dst, ep->addr.v6, 16);
-	}
-	switch (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT)) {
-	case BPF_FIB_LKUP_RET_SUCCESS:
-	case BPF_FIB_LKUP_RET_NO_NEIGH:
-	case BPF_FIB_LKUP_RET_FWD_DISABLED: /* forwarding is off: trust the underlay */
-		return fib.ifindex;
-	default:
-		return 0;
-	}
-}
-
-/* Out of @ifindex to the endpoint's next hop. With a next hop from the daemon (strictly
- * on that underlay, gateway or on-link) no route lookup happens here: the kernel's
- * lookup for redirect_neigh() is not strict for IPv6 and would follow a more specific
- * route into the tunnel itself (AllowedIPs ::/0 installed as ::/1 + 8000::/1). */
-static __always_inline int send_to_nexthop(const struct xwg_endpoint *ep, __u32 ifindex)
-{
-	struct bpf_redir_neigh nh = {};
-
-	if (ep->family == AF_INET) {
-		if (!ep->nexthop.v4)
-			return bpf_redirect_neigh(ifindex, NULL, 0, 0);
-		nh.nh_family = AF_INET;
-		nh.ipv4_nh = ep->nexthop.v4;
-	} else {
-		const __u32 *w = (const __u32 *)ep->nexthop.v6;
-
-		if (!(w[0] | w[1] | w[2] | w[3]))
-			return bpf_redirect_neigh(ifindex, NULL, 0, 0);
-		nh.nh_family = AF_INET6;
-		__builtin_memcpy(nh.ipv6_nh, ep->nexthop.v6, 16);
-	}
-	return bpf_redirect_neigh(ifindex, &nh, sizeof(nh), 0);
-}
-
-/* Peer id owning the destination of the inner packet, or -1; sets *inner_len. */
-static __always_inline int route_inner(struct __sk_buff *skb, __u32 *inner_len)
-{
-	void *data = (void *)(long)skb->data;
-	void *data_end = (void *)(long)skb->data_end;
-	struct iphdr *ip = data + sizeof(struct ethhdr);
-	__u32 *peer_id;
-
-	if ((void *)(ip + 1) > data_end)
-		return -XWG_DROP_TX_NOT_IP;
-	if (ip->version == 4 && skb->protocol == bpf_htons(ETH_P_IP)) {
-		struct xwg_lpm4_key key = {.prefixlen = 32};
-
-		*inner_len = bpf_ntohs(ip->tot_len);
-		if (*inner_len < sizeof(*ip)) /* would seal as a keepalive */
-			return -XWG_DROP_TX_NOT_IP;
-		__builtin_memcpy(key.addr, &ip->daddr, 4);
-		peer_id = bpf_map_lookup_elem(&allowed_ips4, &key);
-	} else if (ip->version == 6 && skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = (void *)ip;
-		struct xwg_lpm6_key key = {.prefixlen = 128};
-
-		if ((void *)(ip6 + 1) > data_end)
-			return -XWG_DROP_TX_NOT_IP;
-		*inner_len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-		__builtin_memcpy(key.addr, &ip6->daddr, 16);
-		peer_id = bpf_map_lookup_elem(&allowed_ips6, &key);
-	} else {
-		return -XWG_DROP_TX_NOT_IP;
-	}
-	if (*inner_len > skb->len - sizeof(struct ethhdr))
-		return -XWG_DROP_TX_NOT_IP;
-	if (!peer_id)
-		return -XWG_DROP_NO_PEER;
-	return *peer_id;
-}
-
 /* Write outer IP + UDP + type-4 header in front of the ciphertext at @l3. */
 static __always_inline int write_outer(struct __sk_buff *skb, const struct xwg_endpoint *ep,
 				       const struct xwg_keypair *kp, __u64 counter,
@@ -200,7 +113,7 @@ static __always_inline int write_outer(struct __sk_buff *skb, const struct xwg_e
 	struct xwg_msg_data *hdr;
 	__u32 udp_len = sizeof(*udp) + msg_len;
 
-	if (ep->family == AF_INET) {
+	if (ep->family == XWG_AF_INET) {
 		struct iphdr *ip = (void *)(eth + 1);
 
 		if ((void *)(ip + 1) > data_end)
@@ -254,20 +167,21 @@ SEC("tc")
 int xwg_tx(struct __sk_buff *skb)
 {
 	struct xwg_config *cfg = xwg_config_get();
-	__u32 inner_len = 0, padded, outer_l3_len, msg_len, slot, ifindex, local_index;
+	__u32 inner_len = 0, padded, outer_l3_len, msg_len, local_index;
 	struct xwg_endpoint ep;
 	struct xwg_peer *peer;
 	struct xwg_keypair *kp;
-	__u64 *send_counter, counter, now, age;
+	struct xwg_keypair_slot *ks;
+	__u64 counter, now, age;
 	struct xwg_peer_stats *st;
-	int peer_id, grow;
+	int peer_id, grow, ifindex;
 	__u64 flags;
 
 	if (!cfg)
 		return TC_ACT_SHOT;
 	if (bpf_skb_pull_data(skb, skb->len))
 		return xwg_drop(XWG_DROP_FRAME_TOO_BIG, TC_ACT_SHOT);
-	peer_id = route_inner(skb, &inner_len);
+	peer_id = xwg_allowedips_dst_peer(skb, &inner_len);
 	if (peer_id < 0)
 		return xwg_drop(-peer_id, TC_ACT_SHOT);
 	peer = bpf_map_lookup_elem(&peers, &peer_id);
@@ -277,21 +191,26 @@ int xwg_tx(struct __sk_buff *skb)
 	now = bpf_ktime_get_boot_ns();
 	local_index = peer->current_index;
 	kp = local_index ? bpf_map_lookup_elem(&keypairs, &local_index) : NULL;
+	ks = kp ? xwg_keypair_live(kp, local_index) : NULL;
 	age = kp ? now - kp->birth_ns : 0;
-	if (!kp || age >= cfg->reject_after_time_ns) {
+	if (!ks || age >= cfg->reject_after_time_ns) {
 		want_handshake(peer, peer_id, XWG_EVENT_HANDSHAKE_NEEDED, 0, cfg, now);
 		return to_daemon(skb, peer_id, inner_len, XWG_EVENT_STAGED_PACKET,
 				 XWG_DROP_STAGED);
 	}
-	ep = peer->endpoint;
-	if (ep.family != AF_INET && ep.family != AF_INET6)
+	if (!xwg_endpoint_read(peer_id, &ep) ||
+	    (ep.family != XWG_AF_INET && ep.family != XWG_AF_INET6))
 		return xwg_drop(XWG_DROP_NO_ENDPOINT, TC_ACT_SHOT);
+	/* Only ever out of an underlay: decided before a counter or any work is spent. */
+	ifindex = xwg_underlay_for(skb, &ep, cfg);
+	if (ifindex < 0)
+		return xwg_drop(-ifindex, TC_ACT_SHOT);
 
 	/* Pad to 16, never beyond the MTU (WireGuard's rule, include/xwg/protocol.h). */
 	padded = xwg_padded_len(inner_len, cfg->mtu);
 	if (padded > XWG_MAX_PLAINTEXT)
 		return xwg_drop(XWG_DROP_FRAME_TOO_BIG, TC_ACT_SHOT);
-	outer_l3_len = ep.family == AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	outer_l3_len = ep.family == XWG_AF_INET ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
 	msg_len = sizeof(struct xwg_msg_data) + padded + XWG_AEAD_TAG_LEN;
 	/* Larger than the path carries whole: the daemon's socket sends it, and the
 	 * kernel fragments it as it does for WireGuard's own UDP sends. */
@@ -299,11 +218,7 @@ int xwg_tx(struct __sk_buff *skb)
 		return to_daemon(skb, peer_id, inner_len, XWG_EVENT_OVERSIZE_PACKET,
 				 XWG_DROP_TX_TO_DAEMON_OVERSIZE);
 
-	slot = kp->counter_slot;
-	send_counter = bpf_map_lookup_elem(&send_counters, &slot);
-	if (!send_counter)
-		return xwg_drop(XWG_DROP_KEYPAIR_EXHAUSTED, TC_ACT_SHOT);
-	counter = __sync_fetch_and_add(send_counter, 1);
+	counter = __sync_fetch_and_add(&ks->send_counter, 1);
 	if (counter >= cfg->reject_after_messages) {
 		want_handshake(peer, peer_id, XWG_EVENT_HANDSHAKE_NEEDED, local_index, cfg, now);
 		return to_daemon(skb, peer_id, inner_len, XWG_EVENT_STAGED_PACKET,
@@ -323,7 +238,7 @@ int xwg_tx(struct __sk_buff *skb)
 
 	/* ... and for outer IP, UDP and the type-4 header at the front. */
 	grow = outer_l3_len + sizeof(struct udphdr) + sizeof(struct xwg_msg_data);
-	flags = BPF_F_ADJ_ROOM_ENCAP_L4_UDP | (ep.family == AF_INET ?
+	flags = BPF_F_ADJ_ROOM_ENCAP_L4_UDP | (ep.family == XWG_AF_INET ?
 		BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 : BPF_F_ADJ_ROOM_ENCAP_L3_IPV6);
 	if (bpf_skb_adjust_room(skb, grow, BPF_ADJ_ROOM_MAC, flags))
 		return xwg_drop(XWG_DROP_HEADROOM, TC_ACT_SHOT);
@@ -342,10 +257,7 @@ int xwg_tx(struct __sk_buff *skb)
 		st->tx_packets++;
 		st->last_tx_ns = now;
 	}
-	ifindex = underlay_ifindex(skb, &ep, cfg);
-	if (!ifindex)
-		return xwg_drop(XWG_DROP_NO_ROUTE, TC_ACT_SHOT);
 	if (cfg->fwmark)
 		skb->mark = cfg->fwmark;
-	return send_to_nexthop(&ep, ifindex);
+	return xwg_send_to_nexthop(&ep, ifindex);
 }

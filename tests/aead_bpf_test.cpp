@@ -1,4 +1,4 @@
-// aead_bpf_test — bpf/lib/aead.h as the kernel runs it: bpf/xwg_aead_test.bpf.c loaded
+// aead_bpf_test — bpf/lib/aead_bpf.h as the kernel runs it: bpf/xwg_aead_test.bpf.c loaded
 // through its skeleton and run with BPF_PROG_TEST_RUN. RFC 8439 AEAD vectors, a
 // differential test against libsodium (every length 0..300, 5000 random up to 1500
 // bytes), tampering (XDP_DROP and the packet unchanged), and the verifier's count.

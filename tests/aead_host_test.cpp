@@ -1,4 +1,4 @@
-// aead_host_test — the AEAD of bpf/lib/{chacha20,poly1305,aead}.h compiled for the host:
+// aead_host_test — the AEAD of bpf/lib/{chacha20,poly1305,aead,aead_host}.h on the host:
 // RFC 8439 vectors, a differential test against libsodium's
 // crypto_aead_chacha20poly1305_ietf_*, and tampering (any flipped bit or a truncation
 // must fail to open and leave the buffer as it was).
@@ -9,7 +9,7 @@
 #include <random>
 
 #include "aead_vectors.h"
-#include "bpf/lib/aead.h"
+#include "bpf/lib/aead_host.h"
 
 namespace {
 

@@ -3,8 +3,8 @@
 // message it must give.
 #include <catch2/catch.hpp>
 
-#include "loader/config_file.h"
-#include "loader/config_json.h"
+#include "loader/control/config_file.h"
+#include "loader/control/config_json.h"
 
 #include <arpa/inet.h>
 #include <string>
@@ -37,24 +37,33 @@ std::string iface(const std::string &extra = "")
 
 TEST_CASE("key codec: base64 as strict as wg, hex both ways")
 {
-	auto k = wg_key_from_base64(PUB1);
-	REQUIRE(k);
-	CHECK(wg_key_to_base64(*k) == PUB1);
-	CHECK(wg_key_from_hex(wg_key_to_hex(*k)) == k);
-	CHECK(wg_key_to_hex(*k).size() == 64);
-	CHECK(wg_key_from_hex(std::string(64, 'F'))->bytes[0] == 0xff);
-	CHECK(wg_key_to_base64(wg_key_public_from_private(*wg_key_from_base64(PRIV1))) == PUB1);
+	using E = KeyParseError;
+	PublicKey k;
+	REQUIRE(from_base64(PUB1, k) == E::ok);
+	CHECK(to_base64(k) == PUB1);
+	PublicKey back;
+	REQUIRE(from_hex(to_hex(k), back) == E::ok);
+	CHECK(back == k);
+	CHECK(to_hex(k).size() == 64);
+	REQUIRE(from_hex(std::string(64, 'F'), back) == E::ok);
+	CHECK(back.bytes[0] == 0xff);
+	CHECK(to_base64(public_key_of(key<PrivateKey>(PRIV1))) == PUB1);
 
+	// A failed decode leaves the key as it was.
+	const PublicKey before = k;
 	std::string s = PUB1;
-	CHECK_FALSE(wg_key_from_base64(s.substr(0, 43)));	 // no padding
-	CHECK_FALSE(wg_key_from_base64(s + "="));		 // too long
-	CHECK_FALSE(wg_key_from_base64(s.substr(0, 42) + "==")); // 31 bytes
-	CHECK_FALSE(wg_key_from_base64(s.substr(0, 42) + "!=")); // alphabet
-	CHECK_FALSE(wg_key_from_base64(s.substr(0, 42) + "x=")); // trailing bits set
-	CHECK_FALSE(wg_key_from_base64(" " + s.substr(1)));	 // space
-	CHECK_FALSE(wg_key_from_hex(std::string(63, '0')));
-	CHECK_FALSE(wg_key_from_hex(std::string(63, '0') + "g"));
-	CHECK(wg_key_from_hex(std::string(64, '0'))->is_zero());
+	CHECK(from_base64(s.substr(0, 43), k) == E::wrong_length);	// no padding
+	CHECK(from_base64(s + "=", k) == E::wrong_length);		// too long
+	CHECK(from_base64(s.substr(0, 42) + "==", k) == E::bad_base64); // 31 bytes
+	CHECK(from_base64(s.substr(0, 42) + "!=", k) == E::bad_base64); // alphabet
+	CHECK(from_base64(s.substr(0, 42) + "x=", k) == E::bad_base64); // trailing bits set
+	CHECK(from_base64(" " + s.substr(1), k) == E::bad_base64);	// space
+	CHECK(from_hex(std::string(63, '0'), k) == E::bad_hex);
+	CHECK(from_hex(std::string(63, '0') + "g", k) == E::bad_hex);
+	CHECK(k == before);
+	PresharedKey psk = key<PresharedKey>(PSK);
+	REQUIRE(from_hex(std::string(64, '0'), psk) == E::ok);
+	CHECK(psk.is_zero());
 }
 
 TEST_CASE("a config in wg-quick's format parses into the model")
@@ -95,7 +104,7 @@ TEST_CASE("a config in wg-quick's format parses into the model")
 			   "PersistentKeepalive = off\n";
 	ParsedConfig p = config_parse(text, "wg0.conf");
 	const InterfaceConfig &i = p.config.iface;
-	CHECK(wg_key_to_base64(*i.private_key) == PRIV1);
+	CHECK(to_base64(*i.private_key) == PRIV1);
 	CHECK(i.listen_port == 51820);
 	CHECK(i.fwmark == 0x1234);
 	REQUIRE(i.addresses.size() == 3);
@@ -108,8 +117,8 @@ TEST_CASE("a config in wg-quick's format parses into the model")
 
 	REQUIRE(p.config.peers.size() == 2);
 	const PeerConfig &a = p.config.peers[0];
-	CHECK(wg_key_to_base64(a.public_key) == PUB2);
-	CHECK(wg_key_to_base64(*a.preshared_key) == PSK);
+	CHECK(to_base64(a.public_key) == PUB2);
+	CHECK(to_base64(*a.preshared_key) == PSK);
 	REQUIRE(a.allowed_ips.size() == 2);
 	CHECK(a.allowed_ips[0].to_string() == "192.0.2.0/24");
 	CHECK(a.allowed_ips[1].to_string() == "2001:db8:1::/48");
@@ -162,7 +171,7 @@ TEST_CASE("defaults: MTU automatic, Table auto, no port, no peers")
 	CHECK(config_parse(iface("FwMark = 4294967295\n"), "x").config.iface.fwmark == 0xffffffffu);
 	// An all-zero preshared key means none, as in wg.
 	std::string zero_psk = iface() + "[Peer]\nPublicKey = " + PUB2 +
-			       "\nPresharedKey = " + wg_key_to_base64(WgKey{}) + "\n";
+			       "\nPresharedKey = " + to_base64(PresharedKey{}) + "\n";
 	CHECK_FALSE(config_parse(zero_psk, "x").config.peers[0].preshared_key);
 }
 
@@ -195,7 +204,7 @@ TEST_CASE("every malformed input is an error naming file, line and key")
 	     "wg0.conf:2: PrivateKey: key is 30 bytes, expected 32"},
 	    {"[Interface]\nPrivateKey = " + std::string(PRIV1) + "AAAA\n",
 	     "wg0.conf:2: PrivateKey: not a valid key (44 base64 characters ending in '=')"},
-	    {"[Interface]\nPrivateKey = " + wg_key_to_base64(WgKey{}) + "\n",
+	    {"[Interface]\nPrivateKey = " + to_base64(PrivateKey{}) + "\n",
 	     "wg0.conf:2: PrivateKey: the all-zero key is not a private key"},
 	    {"[Interface]\nPrivateKey =\n", "wg0.conf:2: PrivateKey: empty value"},
 	    {iface("PrivateKey = " + std::string(PRIV1) + "\n"),
@@ -231,7 +240,7 @@ TEST_CASE("every malformed input is an error naming file, line and key")
 	    {iface(peer2 + peer2), "wg0.conf:6: PublicKey: the same peer is already on line 3"},
 	    {iface(peer2 + "PublicKey = " + PUB3 + "\n"),
 	     "wg0.conf:5: PublicKey: already set on line 4"},
-	    {iface("[Peer]\nPublicKey = " + wg_key_to_base64(WgKey{}) + "\n"),
+	    {iface("[Peer]\nPublicKey = " + to_base64(PublicKey{}) + "\n"),
 	     "wg0.conf:4: PublicKey: the all-zero key is not a public key"},
 	    {iface(peer2 + "PresharedKey = no!pe\n"),
 	     "wg0.conf:5: PresharedKey: not a valid key (44 base64 characters ending in '=')"},

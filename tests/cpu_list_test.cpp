@@ -1,5 +1,5 @@
 // cpu_list_test.cpp — the kernel's CPU list format, as the daemon reads the online CPUs.
-#include "loader/cpu_list.h"
+#include "loader/kernel/cpu_list.h"
 
 #include <catch2/catch.hpp>
 

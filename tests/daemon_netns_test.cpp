@@ -9,8 +9,7 @@
 // config files on every exit path.
 #include <catch2/catch.hpp>
 
-#include "loader/key_codec.h"
-#include "loader/keys.h"
+#include "loader/types/keys.h"
 #include "netns_lab.h"
 
 #include <fcntl.h>
@@ -37,19 +36,6 @@ using xwg::lab::sh;
 namespace {
 
 const std::string PID = std::to_string(getpid());
-
-std::string key_b64(const WgKey &k)
-{
-	return wg_key_to_base64(k);
-}
-
-WgKey new_private()
-{
-	PrivateKey k = generate_private_key();
-	WgKey w;
-	std::copy(k.data(), k.data() + 32, w.bytes.begin());
-	return w;
-}
 
 // A namespace with two underlay veth pairs; removed (with everything in it) at the end.
 struct Lab {
@@ -131,12 +117,12 @@ void check_gone(const Lab &lab, const std::string &ifname, const std::string &un
 	CHECK(lab.in("ip link show dev " + underlay).find("xdp") == std::string::npos);
 }
 
-std::string basic_conf(const WgKey &priv, unsigned port, const std::string &underlay,
-		       const std::string &address, const WgKey &peer_pub)
+std::string basic_conf(const PrivateKey &priv, unsigned port, const std::string &underlay,
+		       const std::string &address, const PublicKey &peer_pub)
 {
-	return "[Interface]\nPrivateKey = " + key_b64(priv) + "\nListenPort = " +
+	return "[Interface]\nPrivateKey = " + to_base64(priv) + "\nListenPort = " +
 	       std::to_string(port) + "\nAddress = " + address + "\nUnderlay = " + underlay +
-	       "\n\n[Peer]\nPublicKey = " + key_b64(peer_pub) +
+	       "\n\n[Peer]\nPublicKey = " + to_base64(peer_pub) +
 	       "\nAllowedIPs = 203.0.113.0/24, 2001:db8:5::/48\nEndpoint = 192.0.2.2:51820\n";
 }
 
@@ -147,8 +133,8 @@ TEST_CASE("xwg up builds the tunnel; wg and bpftool see it; xwg down removes eve
 {
 	Lab lab;
 	const std::string ifname = "xt" + PID + "a";
-	WgKey priv = new_private(), peer_priv = new_private();
-	WgKey pub = wg_key_public_from_private(priv), peer_pub = wg_key_public_from_private(peer_priv);
+	PrivateKey priv = generate_private_key(), peer_priv = generate_private_key();
+	PublicKey pub = public_key_of(priv), peer_pub = public_key_of(peer_priv);
 	auto conf = lab.write_conf(ifname, basic_conf(priv, 51820, lab.ua, "192.0.2.201/32, 2001:db8:1::1/64", peer_pub));
 
 	auto r = lab.up(ifname, conf);
@@ -182,8 +168,9 @@ TEST_CASE("xwg up builds the tunnel; wg and bpftool see it; xwg down removes eve
 	CHECK(lab.in("ip -d link show dev " + ifname).find("name xwg_tun") != std::string::npos);
 
 	// Pins with readable field names.
-	for (const char *map : {"config", "peers", "peer_stats", "keypairs", "send_counters",
-				"allowed_ips4", "allowed_ips6", "drops", "events"})
+	for (const char *map : {"config", "peers", "endpoints", "peer_stats", "keypairs",
+				"keypair_slots", "allowed_ips4", "allowed_ips6", "drops", "events",
+				"staged"})
 		CHECK(exists(pins(ifname) + "/" + map));
 	struct stat st{};
 	REQUIRE(stat(pins(ifname).c_str(), &st) == 0);
@@ -202,9 +189,9 @@ TEST_CASE("xwg up builds the tunnel; wg and bpftool see it; xwg down removes eve
 	CHECK((st.st_mode & 0777) == 0600);
 	std::string show = lab.in("wg show " + ifname);
 	INFO(show);
-	CHECK(show.find("public key: " + key_b64(pub)) != std::string::npos);
+	CHECK(show.find("public key: " + to_base64(pub)) != std::string::npos);
 	CHECK(show.find("listening port: 51820") != std::string::npos);
-	CHECK(show.find("peer: " + key_b64(peer_pub)) != std::string::npos);
+	CHECK(show.find("peer: " + to_base64(peer_pub)) != std::string::npos);
 	CHECK(show.find("endpoint: 192.0.2.2:51820") != std::string::npos);
 	CHECK(show.find("203.0.113.0/24") != std::string::npos);
 
@@ -232,8 +219,9 @@ TEST_CASE("wg set and syncconf changes reach the maps at once", "[daemon][netns]
 {
 	Lab lab;
 	const std::string ifname = "xt" + PID + "a";
-	WgKey priv = new_private(), p1 = new_private(), p2 = new_private();
-	WgKey pub1 = wg_key_public_from_private(p1), pub2 = wg_key_public_from_private(p2);
+	PrivateKey priv = generate_private_key();
+	PrivateKey p1 = generate_private_key(), p2 = generate_private_key();
+	PublicKey pub1 = public_key_of(p1), pub2 = public_key_of(p2);
 	auto conf = lab.write_conf(ifname, basic_conf(priv, 51821, lab.ua, "192.0.2.201/32", pub1));
 	auto r = lab.up(ifname, conf);
 	INFO(r.out);
@@ -243,7 +231,7 @@ TEST_CASE("wg set and syncconf changes reach the maps at once", "[daemon][netns]
 	};
 
 	// Add a peer.
-	lab.in("wg set " + ifname + " peer " + key_b64(pub2) +
+	lab.in("wg set " + ifname + " peer " + to_base64(pub2) +
 	       " allowed-ips 198.51.100.128/25,2001:db8:7::/64 endpoint 192.0.2.3:51000");
 	std::string ips4 = dump("allowed_ips4");
 	CHECK(ips4.find("\"prefixlen\": 25") != std::string::npos);
@@ -254,7 +242,7 @@ TEST_CASE("wg set and syncconf changes reach the maps at once", "[daemon][netns]
 	CHECK(lab.in("wg show " + ifname + " endpoints").find("192.0.2.3:51000") != std::string::npos);
 
 	// Change its allowed IPs.
-	lab.in("wg set " + ifname + " peer " + key_b64(pub2) + " allowed-ips 198.51.100.64/26");
+	lab.in("wg set " + ifname + " peer " + to_base64(pub2) + " allowed-ips 198.51.100.64/26");
 	ips4 = dump("allowed_ips4");
 	CHECK(ips4.find("\"prefixlen\": 26") != std::string::npos);
 	CHECK(ips4.find("\"prefixlen\": 25") == std::string::npos);
@@ -263,17 +251,17 @@ TEST_CASE("wg set and syncconf changes reach the maps at once", "[daemon][netns]
 	// showconf | syncconf is a no-op; a bad set changes nothing.
 	lab.in("wg showconf " + ifname + " > " + lab.dir + "/sync.conf");
 	lab.in("wg syncconf " + ifname + " " + lab.dir + "/sync.conf");
-	CHECK(lab.in("wg show " + ifname + " peers").find(key_b64(pub2)) != std::string::npos);
-	auto bad = lab.try_in("wg set " + ifname + " peer " + key_b64(pub2) + " allowed-ips 300.1.1.1/8");
+	CHECK(lab.in("wg show " + ifname + " peers").find(to_base64(pub2)) != std::string::npos);
+	auto bad = lab.try_in("wg set " + ifname + " peer " + to_base64(pub2) + " allowed-ips 300.1.1.1/8");
 	CHECK(bad.rc != 0);
 	CHECK(dump("allowed_ips4").find("\"prefixlen\": 26") != std::string::npos);
 
 	// Remove it: its prefix leaves the trie and its slot is inactive.
-	lab.in("wg set " + ifname + " peer " + key_b64(pub2) + " remove");
+	lab.in("wg set " + ifname + " peer " + to_base64(pub2) + " remove");
 	ips4 = dump("allowed_ips4");
 	CHECK(ips4.find("\"prefixlen\": 26") == std::string::npos);
 	CHECK(ips4.find("\"prefixlen\": 24") != std::string::npos);
-	CHECK(lab.in("wg show " + ifname + " peers").find(key_b64(pub2)) == std::string::npos);
+	CHECK(lab.in("wg show " + ifname + " peers").find(to_base64(pub2)) == std::string::npos);
 	std::string peers = dump("peers");
 	CHECK(peers.find("\"active\": 1") != std::string::npos); // the first peer stays
 
@@ -298,7 +286,8 @@ TEST_CASE("a bad config exits non-zero and leaves nothing behind", "[daemon][net
 {
 	Lab lab;
 	const std::string ifname = "xt" + PID + "b";
-	WgKey priv = new_private(), peer = wg_key_public_from_private(new_private());
+	PrivateKey priv = generate_private_key();
+	PublicKey peer = public_key_of(generate_private_key());
 
 	// Refused by the parser: the message names file, line and key.
 	auto conf = lab.write_conf(ifname, "[Interface]\nPrivateKey = nope\n");
@@ -335,12 +324,13 @@ TEST_CASE("two interfaces side by side; SIGTERM takes one down cleanly", "[daemo
 {
 	Lab lab;
 	const std::string a = "xt" + PID + "a", b = "xt" + PID + "b";
-	WgKey ka = new_private(), kb = new_private(), peer = wg_key_public_from_private(new_private());
+	PrivateKey ka = generate_private_key(), kb = generate_private_key();
+	PublicKey peer = public_key_of(generate_private_key());
 	auto ca = lab.write_conf(a, basic_conf(ka, 51824, lab.ua, "192.0.2.210/32", peer));
-	auto cb = lab.write_conf(b, "[Interface]\nPrivateKey = " + key_b64(kb) +
+	auto cb = lab.write_conf(b, "[Interface]\nPrivateKey = " + to_base64(kb) +
 					    "\nListenPort = 51825\nAddress = 198.51.100.210/32\n"
 					    "Underlay = " + lab.va + "\nTable = off\n\n[Peer]\nPublicKey = " +
-					    key_b64(wg_key_public_from_private(new_private())) +
+					    to_base64(public_key_of(generate_private_key())) +
 					    "\nAllowedIPs = 203.0.113.0/24\n");
 	auto r = lab.up(a, ca);
 	INFO(r.out);
@@ -400,9 +390,9 @@ TEST_CASE("the daemon handshakes with wireguard-go and keeps the session alive",
 	must(in_b + "ip addr add 192.0.2.2/24 dev " + lab.ub);
 	must(in_b + "ip link set " + lab.ub + " up");
 
-	WgKey ka = new_private(), kb = new_private();
-	WgKey pa = wg_key_public_from_private(ka), pb = wg_key_public_from_private(kb);
-	std::ofstream(lab.dir + "/kb") << key_b64(kb) << "\n";
+	PrivateKey ka = generate_private_key(), kb = generate_private_key();
+	PublicKey pa = public_key_of(ka), pb = public_key_of(kb);
+	std::ofstream(lab.dir + "/kb") << to_base64(kb) << "\n";
 
 	guard.wg_go = fork();
 	REQUIRE(guard.wg_go >= 0);
@@ -422,12 +412,12 @@ TEST_CASE("the daemon handshakes with wireguard-go and keeps the session alive",
 	}
 	REQUIRE(wg_go_up);
 	must(in_b + "wg set " + dev_b + " private-key " + lab.dir + "/kb listen-port 51820 peer " +
-	     key_b64(pa) + " allowed-ips 198.51.100.1/32");
+	     to_base64(pa) + " allowed-ips 198.51.100.1/32");
 
 	// xwg initiates: a persistent keepalive needs a session first.
-	auto conf = lab.write_conf(ifname, "[Interface]\nPrivateKey = " + key_b64(ka) +
+	auto conf = lab.write_conf(ifname, "[Interface]\nPrivateKey = " + to_base64(ka) +
 						   "\nListenPort = 51820\nUnderlay = " + lab.ua +
-						   "\nTable = off\n\n[Peer]\nPublicKey = " + key_b64(pb) +
+						   "\nTable = off\n\n[Peer]\nPublicKey = " + to_base64(pb) +
 						   "\nAllowedIPs = 198.51.100.2/32\nEndpoint = "
 						   "192.0.2.2:51820\nPersistentKeepalive = 1\n");
 	auto r = lab.up(ifname, conf);

@@ -3,9 +3,11 @@
 #pragma once
 
 #include "bpf_run.h"
-#include "dataplane.h"
+#include "loader/kernel/dataplane.h"
+#include "loader/types/protocol_times.h"
 #include "packet.h"
 
+#include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
 #include <net/if.h>
 #include <sched.h>
@@ -52,6 +54,7 @@ struct DataplaneLab {
 	static constexpr uint32_t kRemoteIndex = 0x55667788;
 	static constexpr uint32_t kSlot = 7;
 	static constexpr uint32_t kTunnelIfindex = 1;
+	static constexpr uint32_t kUnderlayIfindex = 9;
 	const Mac tunnel_mac{0x02, 0x77, 0x67, 0, 0, 1};
 	const Mac hidden_mac{0x02, 0x77, 0x67, 0, 0, 2};
 
@@ -76,9 +79,10 @@ struct DataplaneLab {
 		std::memcpy(cfg.hidden_mac, hidden_mac.data(), 6);
 		cfg.rekey_after_messages = XWG_REKEY_AFTER_MESSAGES;
 		cfg.reject_after_messages = XWG_REJECT_AFTER_MESSAGES;
-		cfg.rekey_after_time_ns = XWG_REKEY_AFTER_TIME * 1000000000ull;
-		cfg.reject_after_time_ns = XWG_REJECT_AFTER_TIME * 1000000000ull;
-		cfg.rekey_timeout_ns = XWG_REKEY_TIMEOUT * 1000000000ull;
+		namespace protocol = xwg::protocol;
+		cfg.rekey_after_time_ns = protocol::to_ns(protocol::rekey_after_time);
+		cfg.reject_after_time_ns = protocol::to_ns(protocol::reject_after_time);
+		cfg.rekey_timeout_ns = protocol::to_ns(protocol::rekey_timeout);
 		require(dp.set_config(cfg), "config");
 		set_endpoint(peer4, local4);
 		allow(addr("192.0.2.0"), 24, kPeer);
@@ -102,17 +106,44 @@ struct DataplaneLab {
 		require(dp.set_allowed_ip(a.bytes.data(), a.len(), plen, peer), "allowed ip");
 	}
 
-	void set_endpoint(const Addr &remote, const Addr &local, uint32_t ifindex = 9)
+	// The peer's endpoint, reached through @ifindex, which becomes an underlay (xwg_tx
+	// sends only through underlays).
+	void set_endpoint(const Addr &remote, const Addr &local, uint32_t ifindex = kUnderlayIfindex)
 	{
+		auto cfg = dp.config();
+		require(cfg.has_value(), "config lookup");
+		if (cfg->underlay_ifindex[0] != ifindex) {
+			cfg->underlay_ifindex[1] = cfg->underlay_ifindex[0];
+			cfg->underlay_ifindex[0] = ifindex;
+			require(dp.set_config(*cfg), "config");
+		}
 		xwg_peer p{};
 		p.active = 1;
 		p.current_index = current_index;
-		p.endpoint.family = remote.family;
-		p.endpoint.port = htons(kPeerPort);
-		p.endpoint.ifindex = ifindex;
-		std::memcpy(p.endpoint.addr.v6, remote.bytes.data(), 16);
-		std::memcpy(p.endpoint.src.v6, local.bytes.data(), 16);
 		require(dp.set_peer(kPeer, p), "peer");
+		xwg_endpoint ep{};
+		ep.family = remote.family;
+		ep.port = htons(kPeerPort);
+		ep.ifindex = ifindex;
+		std::memcpy(ep.addr.v6, remote.bytes.data(), 16);
+		std::memcpy(ep.src.v6, local.bytes.data(), 16);
+		require(dp.set_endpoint(kPeer, ep).has_value(), "endpoint");
+	}
+
+	// The peer's endpoint as the data plane holds it now.
+	xwg_endpoint endpoint()
+	{
+		auto e = dp.endpoint(kPeer);
+		require(e.has_value(), "endpoint lookup");
+		return e->ep;
+	}
+
+	// Retires the lab's keypair the way the daemon does: marked, a grace period, wiped.
+	void remove_keypair()
+	{
+		dp.retire_keypair(kSlot);
+		require(dp.grace_period(), "grace period");
+		dp.wipe_keypair(kIndex, kSlot);
 	}
 
 	void install_keypair(uint64_t birth_ns, uint32_t flags = XWG_KEYPAIR_INITIATOR)
@@ -125,7 +156,9 @@ struct DataplaneLab {
 		kp.counter_slot = kSlot;
 		kp.flags = flags;
 		kp.birth_ns = birth_ns;
-		require(dp.set_keypair(kIndex, kp), "keypair");
+		if (dp.keypair(kIndex))
+			remove_keypair();
+		require(dp.install_keypair(kIndex, kSlot, kp), "keypair");
 		current_index = kIndex;
 		auto p = dp.peer(kPeer);
 		require(p.has_value(), "peer lookup");
@@ -151,5 +184,46 @@ struct DataplaneLab {
 
 	uint32_t current_index = 0;
 };
+
+// An inner IP packet as the tunnel device hands it to xwg_tx.
+inline Bytes tunnel_frame(const Bytes &inner)
+{
+	Mac a{2, 0, 0, 0, 0, 1}, b{2, 0, 0, 0, 0, 2};
+	return ethernet(a, b, (inner[0] >> 4) == 4 ? ETH_P_IP : ETH_P_IPV6, inner);
+}
+
+// What the data plane tells the daemon: the records of the events ring and, with
+// @staged, of the staged ring too, in the order consumed.
+struct Events {
+	std::vector<Bytes> records;
+	ring_buffer *rb = nullptr;
+	explicit Events(xwg::Dataplane &dp, bool staged = true)
+	{
+		rb = ring_buffer__new(dp.events_fd(), &Events::on_record, this, nullptr);
+		if (!rb || (staged && ring_buffer__add(rb, dp.staged_fd(), &Events::on_record, this)))
+			throw std::runtime_error("ring_buffer__new");
+	}
+	~Events() { ring_buffer__free(rb); }
+	Events(const Events &) = delete;
+	Events &operator=(const Events &) = delete;
+	static int on_record(void *ctx, void *data, size_t len)
+	{
+		auto *self = static_cast<Events *>(ctx);
+		auto *p = static_cast<uint8_t *>(data);
+		self->records.emplace_back(p, p + len);
+		return 0;
+	}
+	std::vector<Bytes> take()
+	{
+		records.clear();
+		ring_buffer__consume(rb);
+		return std::move(records);
+	}
+};
+
+inline const xwg_event &event_of(const Bytes &rec)
+{
+	return *reinterpret_cast<const xwg_event *>(rec.data());
+}
 
 } // namespace xwgtest

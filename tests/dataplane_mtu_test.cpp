@@ -588,10 +588,10 @@ struct TxSweep {
 		const Addr &remote = outer == AF_INET ? lab.peer4 : lab.peer6;
 		lab.set_endpoint(remote, outer == AF_INET ? lab.local4 : lab.local6,
 				 live.underlay_ifindex);
-		auto p = lab.dp.peer(DataplaneLab::kPeer);
-		DataplaneLab::require(p.has_value(), "peer lookup");
-		std::memcpy(p->endpoint.nexthop.v6, remote.bytes.data(), 16);
-		DataplaneLab::require(lab.dp.set_peer(DataplaneLab::kPeer, *p), "peer");
+		xwg_endpoint ep = lab.endpoint();
+		std::memcpy(ep.nexthop.v6, remote.bytes.data(), 16);
+		DataplaneLab::require(lab.dp.set_endpoint(DataplaneLab::kPeer, ep).has_value(),
+				      "endpoint");
 	}
 
 	void one(Report &rep, size_t mtu, int outer, int inner_family, size_t len)

@@ -8,6 +8,7 @@
 #include <linux/pkt_cls.h>
 
 using namespace xwgtest;
+using namespace xwg::protocol;
 
 namespace {
 
@@ -192,7 +193,7 @@ TEST_CASE("rx: every drop reason is counted once")
 	}
 	SECTION("expired keypair")
 	{
-		lab.install_keypair(boottime_ns() - XWG_REJECT_AFTER_TIME * 1000000000ull - 1);
+		lab.install_keypair(boottime_ns() - to_ns(reject_after_time) - 1);
 		expect_drop(lab, lab.data_frame(lab.peer4, lab.local4, 0, inner),
 			    XWG_DROP_KEYPAIR_EXPIRED);
 	}
@@ -300,23 +301,22 @@ TEST_CASE("rx: roaming moves the endpoint only on an authenticated packet")
 	Bytes forged = udp_frame(moved, 4444, lab.local4, DataplaneLab::kPort,
 				 data_message(DataplaneLab::kIndex, 0, wrong, inner));
 	CHECK(lab.rx(forged).verdict == XDP_DROP);
-	auto p = lab.dp.peer(DataplaneLab::kPeer);
-	REQUIRE(p);
-	CHECK(std::memcmp(p->endpoint.addr.v6, lab.peer4.bytes.data(), 4) == 0);
+	xwg_endpoint ep = lab.endpoint();
+	CHECK(std::memcmp(ep.addr.v6, lab.peer4.bytes.data(), 4) == 0);
 
 	// A genuine one from the new address and port moves it, v4 and then v6.
 	CHECK(lab.rx(lab.data_frame(moved, lab.local4, 1, inner, 4444)).verdict == XDP_REDIRECT);
-	p = lab.dp.peer(DataplaneLab::kPeer);
-	CHECK(p->endpoint.family == AF_INET);
-	CHECK(std::memcmp(&p->endpoint.addr.v4, moved.bytes.data(), 4) == 0);
-	CHECK(ntohs(p->endpoint.port) == 4444);
-	CHECK(std::memcmp(&p->endpoint.src.v4, lab.local4.bytes.data(), 4) == 0);
+	ep = lab.endpoint();
+	CHECK(ep.family == AF_INET);
+	CHECK(std::memcmp(&ep.addr.v4, moved.bytes.data(), 4) == 0);
+	CHECK(ntohs(ep.port) == 4444);
+	CHECK(std::memcmp(&ep.src.v4, lab.local4.bytes.data(), 4) == 0);
 
 	CHECK(lab.rx(lab.data_frame(lab.peer6, lab.local6, 2, inner)).verdict == XDP_REDIRECT);
-	p = lab.dp.peer(DataplaneLab::kPeer);
-	CHECK(p->endpoint.family == AF_INET6);
-	CHECK(std::memcmp(p->endpoint.addr.v6, lab.peer6.bytes.data(), 16) == 0);
-	CHECK(std::memcmp(p->endpoint.src.v6, lab.local6.bytes.data(), 16) == 0);
+	ep = lab.endpoint();
+	CHECK(ep.family == AF_INET6);
+	CHECK(std::memcmp(ep.addr.v6, lab.peer6.bytes.data(), 16) == 0);
+	CHECK(std::memcmp(ep.src.v6, lab.local6.bytes.data(), 16) == 0);
 }
 
 TEST_CASE("rx: with rx_cpus >= 2 data packets go to another CPU untouched, the rest stays")

@@ -11,6 +11,8 @@
 #include <thread>
 
 using namespace xwgtest;
+using namespace xwg::protocol;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -73,39 +75,6 @@ Bytes padded(const Bytes &inner, size_t mtu = 1420)
 	return p;
 }
 
-Bytes tunnel_frame(const Bytes &inner)
-{
-	Mac a{2, 0, 0, 0, 0, 1}, b{2, 0, 0, 0, 0, 2};
-	return ethernet(a, b, (inner[0] >> 4) == 4 ? ETH_P_IP : ETH_P_IPV6, inner);
-}
-
-struct Events {
-	std::vector<Bytes> records;
-	ring_buffer *rb = nullptr;
-	explicit Events(int fd)
-	{
-		rb = ring_buffer__new(fd, &Events::on_record, this, nullptr);
-		if (!rb)
-			throw std::runtime_error("ring_buffer__new");
-	}
-	~Events() { ring_buffer__free(rb); }
-	static int on_record(void *ctx, void *data, size_t len)
-	{
-		auto *self = static_cast<Events *>(ctx);
-		auto *p = static_cast<uint8_t *>(data);
-		self->records.emplace_back(p, p + len);
-		return 0;
-	}
-	std::vector<Bytes> take()
-	{
-		records.clear();
-		ring_buffer__consume(rb);
-		return std::move(records);
-	}
-};
-
-const xwg_event &event_of(const Bytes &rec) { return *reinterpret_cast<const xwg_event *>(rec.data()); }
-
 } // namespace
 
 TEST_CASE("tx: output decrypts to the padded inner packet, every family combination")
@@ -161,8 +130,8 @@ TEST_CASE("tx: counters strictly increase, shared with the daemon's atomic")
 TEST_CASE("tx: no keypair stages the packet and asks for a handshake once")
 {
 	DataplaneLab lab;
-	Events events(lab.dp.events_fd());
-	REQUIRE(lab.dp.delete_keypair(DataplaneLab::kIndex));
+	Events events(lab.dp);
+	lab.remove_keypair();
 	Bytes inner = inner_packet(lab.our_in4, lab.peer_in4, 77);
 
 	auto before = lab.drop_count(XWG_DROP_STAGED);
@@ -191,22 +160,22 @@ TEST_CASE("tx: no keypair stages the packet and asks for a handshake once")
 TEST_CASE("tx: an expired keypair stages too; an old initiator keypair asks for a rekey")
 {
 	DataplaneLab lab;
-	Events events(lab.dp.events_fd());
+	Events events(lab.dp);
 	Bytes inner = inner_packet(lab.our_in4, lab.peer_in4, 10);
 
-	lab.install_keypair(boottime_ns() - (XWG_REKEY_AFTER_TIME + 1) * 1000000000ull);
+	lab.install_keypair(boottime_ns() - to_ns(rekey_after_time + 1s));
 	open_sent(lab, lab.tx(tunnel_frame(inner)), AF_INET);
 	auto recs = events.take();
 	REQUIRE(recs.size() == 1);
 	CHECK(event_of(recs[0]).type == XWG_EVENT_REKEY_NEEDED);
 	CHECK(event_of(recs[0]).local_index == DataplaneLab::kIndex);
 
-	lab.install_keypair(boottime_ns() - XWG_REJECT_AFTER_TIME * 1000000000ull);
+	lab.install_keypair(boottime_ns() - to_ns(reject_after_time));
 	CHECK(lab.tx(tunnel_frame(inner)).verdict == TC_ACT_SHOT);
 	CHECK(lab.drop_count(XWG_DROP_STAGED) == 1);
 
 	// The responder never rekeys on time: its keypair just sends.
-	lab.install_keypair(boottime_ns() - (XWG_REKEY_AFTER_TIME + 1) * 1000000000ull, 0);
+	lab.install_keypair(boottime_ns() - to_ns(rekey_after_time + 1s), 0);
 	events.take();
 	open_sent(lab, lab.tx(tunnel_frame(inner)), AF_INET);
 	for (const auto &rec : events.take())
@@ -250,7 +219,7 @@ TEST_CASE("tx: both sides rekey after REKEY_AFTER_MESSAGES, from the configured 
 		REQUIRE(cfg);
 		cfg->rekey_after_messages = 5;
 		REQUIRE(lab.dp.set_config(*cfg));
-		Events events(lab.dp.events_fd());
+		Events events(lab.dp);
 		Bytes inner = inner_packet(lab.our_in4, lab.peer_in4, 10);
 		lab.install_keypair(boottime_ns(), flags);
 
@@ -278,9 +247,7 @@ TEST_CASE("tx: drops without a peer, without an endpoint, for non-IP")
 	CHECK(r.verdict == TC_ACT_SHOT);
 	CHECK(lab.drop_count(XWG_DROP_TX_NOT_IP) == 1);
 
-	xwg_peer p = *lab.dp.peer(DataplaneLab::kPeer);
-	p.endpoint = {};
-	REQUIRE(lab.dp.set_peer(DataplaneLab::kPeer, p));
+	REQUIRE(lab.dp.set_endpoint(DataplaneLab::kPeer, xwg_endpoint{}));
 	r = lab.tx(tunnel_frame(inner_packet(lab.our_in4, lab.peer_in4, 10)));
 	CHECK(r.verdict == TC_ACT_SHOT);
 	CHECK(lab.drop_count(XWG_DROP_NO_ENDPOINT) == 1);
@@ -315,11 +282,17 @@ TEST_CASE("retiring a keypair never leaves a usable entry with a known (zero) ke
 	// one with it.
 	DataplaneLab lab;
 	std::atomic<bool> stop{false};
+	std::atomic<int> sent_live{0};
 	Key zero{};
 	std::thread rotate([&] {
 		while (!stop) {
 			lab.install_keypair(boottime_ns());
-			lab.dp.delete_keypair(DataplaneLab::kIndex);
+			// Live until a packet went out with it (at most ~2 ms), then retired while
+			// packets keep coming: marked, a grace period, wiped.
+			const int before = sent_live.load();
+			for (int i = 0; i < 2000 && !stop && sent_live.load() == before; i++)
+				std::this_thread::yield();
+			lab.remove_keypair();
 		}
 	});
 	Bytes inner = inner_packet(lab.peer_in4, lab.our_in4, 64);
@@ -334,6 +307,7 @@ TEST_CASE("retiring a keypair never leaves a usable entry with a known (zero) ke
 		if (t.verdict != TC_ACT_REDIRECT)
 			continue;
 		sent++;
+		sent_live++;
 		Bytes msg(t.out.begin() + sizeof(ethhdr) + sizeof(iphdr) + sizeof(udphdr), t.out.end());
 		Bytes plain;
 		if (open_data_message(msg, zero, plain))

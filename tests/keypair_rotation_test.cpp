@@ -2,7 +2,7 @@
 // what would reach the data plane.
 #include <catch2/catch.hpp>
 
-#include "loader/keypair_rotation.h"
+#include "loader/device/keypair.h"
 
 #include <map>
 
@@ -12,21 +12,23 @@ namespace {
 
 struct FakeStore : KeypairStore {
 	std::map<std::uint32_t, std::uint32_t> installed; // local index -> slot
-	std::vector<std::uint32_t> erased_slots;
+	std::vector<std::uint32_t> retired_slots;
 	std::uint32_t current = 0;
 	bool refuse = false;
 
-	bool install(const noise::Keypair &kp, std::uint32_t slot) override
+	std::uint32_t next_slot = 0;
+
+	std::optional<std::uint32_t> install(const noise::Keypair &kp) override
 	{
 		if (refuse)
-			return false;
-		installed[kp.local_index] = slot;
-		return true;
+			return std::nullopt;
+		installed[kp.local_index] = next_slot;
+		return next_slot;
 	}
-	void erase(std::uint32_t index, std::uint32_t slot) override
+	void retire(std::uint32_t index, std::uint32_t slot) override
 	{
 		installed.erase(index);
-		erased_slots.push_back(slot);
+		retired_slots.push_back(slot);
 	}
 	void set_current(std::uint32_t index) override { current = index; }
 };
@@ -41,20 +43,27 @@ noise::Keypair keypair(std::uint32_t index, bool initiator)
 	return kp;
 }
 
+// Adds @kp as if the store handed out @slot for it.
+bool add(FakeStore &store, KeypairRotation &r, const noise::Keypair &kp, std::uint32_t slot)
+{
+	store.next_slot = slot;
+	return r.add(kp);
+}
+
 } // namespace
 
 TEST_CASE("initiator sessions become current at once, the old one previous", "[rotation]")
 {
 	FakeStore store;
 	KeypairRotation r(store);
-	REQUIRE(r.add(keypair(1, true), 10));
+	REQUIRE(add(store, r, keypair(1, true), 10));
 	CHECK(store.current == 1);
-	REQUIRE(r.add(keypair(2, true), 11));
+	REQUIRE(add(store, r, keypair(2, true), 11));
 	CHECK(store.current == 2);
 	CHECK(r.previous()->keypair.local_index == 1);
-	REQUIRE(r.add(keypair(3, true), 12));
-	CHECK(store.installed.size() == 2); // 1 erased
-	CHECK(store.erased_slots == std::vector<std::uint32_t>{10});
+	REQUIRE(add(store, r, keypair(3, true), 12));
+	CHECK(store.installed.size() == 2); // 1 retired
+	CHECK(store.retired_slots == std::vector<std::uint32_t>{10});
 	CHECK(r.previous()->keypair.local_index == 2);
 	CHECK(r.current()->keypair.local_index == 3);
 }
@@ -63,9 +72,9 @@ TEST_CASE("responder sessions wait as next until the data plane confirms them", 
 {
 	FakeStore store;
 	KeypairRotation r(store);
-	REQUIRE(r.add(keypair(1, true), 1));
-	REQUIRE(r.add(keypair(2, true), 2)); // previous 1, current 2
-	REQUIRE(r.add(keypair(7, false), 3));
+	REQUIRE(add(store, r, keypair(1, true), 1));
+	REQUIRE(add(store, r, keypair(2, true), 2)); // previous 1, current 2
+	REQUIRE(add(store, r, keypair(7, false), 3));
 	CHECK(store.current == 2);           // still sending with 2
 	CHECK(r.previous() == nullptr);      // responder drops previous
 	CHECK(r.next()->keypair.local_index == 7);
@@ -83,8 +92,8 @@ TEST_CASE("a newer responder session replaces an unconfirmed next", "[rotation]"
 {
 	FakeStore store;
 	KeypairRotation r(store);
-	REQUIRE(r.add(keypair(5, false), 1));
-	REQUIRE(r.add(keypair(6, false), 2));
+	REQUIRE(add(store, r, keypair(5, false), 1));
+	REQUIRE(add(store, r, keypair(6, false), 2));
 	CHECK(store.installed.count(5) == 0);
 	CHECK(r.next()->keypair.local_index == 6);
 	CHECK(store.current == 0);
@@ -94,9 +103,9 @@ TEST_CASE("an initiator session while next waits keeps next as previous", "[rota
 {
 	FakeStore store;
 	KeypairRotation r(store);
-	REQUIRE(r.add(keypair(1, true), 1));
-	REQUIRE(r.add(keypair(2, false), 2)); // next
-	REQUIRE(r.add(keypair(3, true), 3));
+	REQUIRE(add(store, r, keypair(1, true), 1));
+	REQUIRE(add(store, r, keypair(2, false), 2)); // next
+	REQUIRE(add(store, r, keypair(3, true), 3));
 	CHECK(r.previous()->keypair.local_index == 2);
 	CHECK(r.current()->keypair.local_index == 3);
 	CHECK(r.next() == nullptr);
@@ -108,9 +117,9 @@ TEST_CASE("clear erases all three and stops sending", "[rotation]")
 {
 	FakeStore store;
 	KeypairRotation r(store);
-	REQUIRE(r.add(keypair(1, true), 1));
-	REQUIRE(r.add(keypair(2, true), 2));
-	REQUIRE(r.add(keypair(3, false), 3));
+	REQUIRE(add(store, r, keypair(1, true), 1));
+	REQUIRE(add(store, r, keypair(2, true), 2));
+	REQUIRE(add(store, r, keypair(3, false), 3));
 	r.clear();
 	CHECK(store.installed.empty());
 	CHECK(store.current == 0);
@@ -121,9 +130,9 @@ TEST_CASE("a refused install changes nothing", "[rotation]")
 {
 	FakeStore store;
 	KeypairRotation r(store);
-	REQUIRE(r.add(keypair(1, true), 1));
+	REQUIRE(add(store, r, keypair(1, true), 1));
 	store.refuse = true;
-	CHECK_FALSE(r.add(keypair(2, true), 2));
+	CHECK_FALSE(add(store, r, keypair(2, true), 2));
 	CHECK(r.current()->keypair.local_index == 1);
 	CHECK(store.current == 1);
 }

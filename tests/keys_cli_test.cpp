@@ -3,7 +3,7 @@
 // errors with a non-zero exit for malformed input.
 #include <catch2/catch.hpp>
 
-#include "loader/keys.h"
+#include "loader/types/keys.h"
 
 #include <sys/wait.h>
 #include <unistd.h>

@@ -24,6 +24,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 #include <regex>
 #include <tuple>
 

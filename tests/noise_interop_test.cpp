@@ -14,7 +14,7 @@
 
 #include "netns_lab.h"
 
-#include "loader/keys.h"
+#include "loader/types/keys.h"
 #include "loader/noise/cookie.h"
 #include "loader/noise/handshake.h"
 #include "loader/noise/transport.h"

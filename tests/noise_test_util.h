@@ -1,6 +1,8 @@
 // noise_test_util.h — hex in and out for the noise tests' vectors.
 #pragma once
 
+#include <sodium.h>
+
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -11,31 +13,21 @@ namespace xwg::test {
 
 inline std::vector<std::uint8_t> unhex(std::string_view s)
 {
-	auto nibble = [](char c) -> int {
-		if (c >= '0' && c <= '9')
-			return c - '0';
-		if (c >= 'a' && c <= 'f')
-			return c - 'a' + 10;
-		if (c >= 'A' && c <= 'F')
-			return c - 'A' + 10;
-		throw std::invalid_argument("bad hex digit");
-	};
-	if (s.size() % 2)
-		throw std::invalid_argument("odd hex length");
 	std::vector<std::uint8_t> out(s.size() / 2);
-	for (std::size_t i = 0; i < out.size(); ++i)
-		out[i] = static_cast<std::uint8_t>(nibble(s[2 * i]) << 4 | nibble(s[2 * i + 1]));
+	std::size_t n = 0;
+	const char *end = nullptr;
+	if (s.size() % 2 ||
+	    sodium_hex2bin(out.data(), out.size(), s.data(), s.size(), nullptr, &n, &end) != 0 ||
+	    n != out.size() || end != s.data() + s.size())
+		throw std::invalid_argument("bad hex: " + std::string(s));
 	return out;
 }
 
 inline std::string hex(const std::uint8_t *p, std::size_t n)
 {
-	static const char digits[] = "0123456789abcdef";
-	std::string s;
-	for (std::size_t i = 0; i < n; ++i) {
-		s += digits[p[i] >> 4];
-		s += digits[p[i] & 15];
-	}
+	std::string s(2 * n + 1, '\0');
+	sodium_bin2hex(s.data(), s.size(), p, n);
+	s.pop_back();
 	return s;
 }
 

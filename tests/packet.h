@@ -1,6 +1,7 @@
 // packet.h — builders for the frames the data-plane tests feed to the real BPF programs:
 // inner IPv4/IPv6 packets, WireGuard type-4 messages sealed with libsodium (an oracle
-// independent of bpf/lib/aead.h), and outer Ethernet/IP/UDP frames.
+// independent of bpf/lib/aead.h), and outer Ethernet/IP/UDP frames. The netns tests build
+// their raw underlay frames with it too (netns_lab.h). Header-only.
 #pragma once
 
 #include "xwg/wire.h"
@@ -57,6 +58,54 @@ inline uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t len)
 	return sum;
 }
 
+// The UDP checksum of the datagram @l4 (@len bytes, its checksum field zero) from @src to
+// @dst, with a zero result sent as 0xffff.
+inline uint16_t udp_checksum(const Addr &src, const Addr &dst, const uint8_t *l4, size_t len)
+{
+	uint64_t sum = csum_add(0, src.bytes.data(), src.len());
+	sum = csum_add(sum, dst.bytes.data(), dst.len());
+	sum += IPPROTO_UDP + len;
+	sum = csum_add(sum, l4, len);
+	uint16_t c = csum_fold(sum);
+	return c ? c : 0xffff;
+}
+
+// The IPv4 flag "don't fragment" (in iphdr.frag_off, host order).
+inline constexpr uint16_t kIpDontFragment = 0x4000;
+
+// An IPv4 header (with its checksum) or IPv6 header from @src to @dst (same family) for
+// @l4_len bytes of protocol (next header) @proto, TTL or hop limit 64. IPv4 only: the
+// identification @id, and DF when @dont_fragment.
+inline Bytes ip_header(const Addr &src, const Addr &dst, uint8_t proto, size_t l4_len,
+		       uint16_t id = 0, bool dont_fragment = false)
+{
+	Bytes h;
+	if (src.family == AF_INET) {
+		h.resize(sizeof(iphdr));
+		auto *ip = reinterpret_cast<iphdr *>(h.data());
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tot_len = htons(sizeof(iphdr) + l4_len);
+		ip->id = htons(id);
+		ip->frag_off = htons(dont_fragment ? kIpDontFragment : 0);
+		ip->ttl = 64;
+		ip->protocol = proto;
+		std::memcpy(&ip->saddr, src.bytes.data(), 4);
+		std::memcpy(&ip->daddr, dst.bytes.data(), 4);
+		ip->check = htons(csum_fold(csum_add(0, h.data(), h.size())));
+	} else {
+		h.resize(sizeof(ipv6hdr));
+		auto *ip6 = reinterpret_cast<ipv6hdr *>(h.data());
+		ip6->version = 6;
+		ip6->payload_len = htons(l4_len);
+		ip6->nexthdr = proto;
+		ip6->hop_limit = 64;
+		std::memcpy(&ip6->saddr, src.bytes.data(), 16);
+		std::memcpy(&ip6->daddr, dst.bytes.data(), 16);
+	}
+	return h;
+}
+
 // An IP packet from @src to @dst (same family) carrying @payload_len bytes of UDP
 // (port 9 -> 9) with a recognisable pattern.
 inline Bytes inner_packet(const Addr &src, const Addr &dst, size_t payload_len, uint8_t seed = 1)
@@ -68,28 +117,7 @@ inline Bytes inner_packet(const Addr &src, const Addr &dst, size_t payload_len, 
 	uh->len = htons(udp.size());
 	for (size_t i = 0; i < payload_len; i++)
 		udp[sizeof(udphdr) + i] = static_cast<uint8_t>(seed + i * 7);
-	Bytes pkt;
-	if (src.family == AF_INET) {
-		pkt.resize(sizeof(iphdr));
-		auto *ip = reinterpret_cast<iphdr *>(pkt.data());
-		ip->version = 4;
-		ip->ihl = 5;
-		ip->tot_len = htons(sizeof(iphdr) + udp.size());
-		ip->ttl = 64;
-		ip->protocol = IPPROTO_UDP;
-		std::memcpy(&ip->saddr, src.bytes.data(), 4);
-		std::memcpy(&ip->daddr, dst.bytes.data(), 4);
-		ip->check = htons(csum_fold(csum_add(0, pkt.data(), pkt.size())));
-	} else {
-		pkt.resize(sizeof(ipv6hdr));
-		auto *ip6 = reinterpret_cast<ipv6hdr *>(pkt.data());
-		ip6->version = 6;
-		ip6->payload_len = htons(udp.size());
-		ip6->nexthdr = IPPROTO_UDP;
-		ip6->hop_limit = 64;
-		std::memcpy(&ip6->saddr, src.bytes.data(), 16);
-		std::memcpy(&ip6->daddr, dst.bytes.data(), 16);
-	}
+	Bytes pkt = ip_header(src, dst, IPPROTO_UDP, udp.size());
 	pkt.insert(pkt.end(), udp.begin(), udp.end());
 	return pkt;
 }
@@ -105,44 +133,18 @@ inline Bytes ip_packet(const Addr &src, const Addr &dst, size_t total_len, uint8
 	if (total_len < l3 || total_len > 0xffff)
 		throw std::invalid_argument("ip_packet: bad length " + std::to_string(total_len));
 	const bool udp = total_len >= l3 + sizeof(udphdr);
-	Bytes pkt(total_len);
+	const uint8_t proto = udp ? IPPROTO_UDP : src.family == AF_INET ? 253 : 59;
+	Bytes pkt = ip_header(src, dst, proto, total_len - l3, static_cast<uint16_t>(total_len));
+	pkt.resize(total_len);
 	for (size_t i = l3; i < total_len; i++)
 		pkt[i] = static_cast<uint8_t>(seed + i * 7);
-	if (src.family == AF_INET) {
-		auto *ip = reinterpret_cast<iphdr *>(pkt.data());
-		ip->version = 4;
-		ip->ihl = 5;
-		ip->tot_len = htons(total_len);
-		ip->id = htons(static_cast<uint16_t>(total_len));
-		ip->ttl = 64;
-		ip->protocol = udp ? IPPROTO_UDP : 253;
-		std::memcpy(&ip->saddr, src.bytes.data(), 4);
-		std::memcpy(&ip->daddr, dst.bytes.data(), 4);
-	} else {
-		auto *ip6 = reinterpret_cast<ipv6hdr *>(pkt.data());
-		ip6->version = 6;
-		ip6->payload_len = htons(total_len - l3);
-		ip6->nexthdr = udp ? IPPROTO_UDP : 59;
-		ip6->hop_limit = 64;
-		std::memcpy(&ip6->saddr, src.bytes.data(), 16);
-		std::memcpy(&ip6->daddr, dst.bytes.data(), 16);
-	}
 	if (udp) {
 		auto *uh = reinterpret_cast<udphdr *>(pkt.data() + l3);
 		uh->source = htons(9);
 		uh->dest = htons(9);
 		uh->len = htons(total_len - l3);
 		uh->check = 0;
-		uint64_t sum = csum_add(0, src.bytes.data(), src.len());
-		sum = csum_add(sum, dst.bytes.data(), dst.len());
-		sum += IPPROTO_UDP + (total_len - l3);
-		sum = csum_add(sum, pkt.data() + l3, total_len - l3);
-		uint16_t c = csum_fold(sum);
-		uh->check = htons(c ? c : 0xffff);
-	}
-	if (src.family == AF_INET) {
-		auto *ip = reinterpret_cast<iphdr *>(pkt.data());
-		ip->check = htons(csum_fold(csum_add(0, pkt.data(), sizeof(iphdr))));
+		uh->check = htons(udp_checksum(src, dst, pkt.data() + l3, total_len - l3));
 	}
 	return pkt;
 }
@@ -201,9 +203,11 @@ inline Bytes ethernet(const Mac &dst, const Mac &src, uint16_t proto, const Byte
 	return f;
 }
 
-// Ethernet + IPv4/IPv6 + UDP (with checksum) around @payload.
-inline Bytes udp_frame(const Addr &src, uint16_t sport, const Addr &dst, uint16_t dport,
-		       const Bytes &payload)
+// Ethernet from @src_mac to @dst_mac + IPv4/IPv6 (DF set when @dont_fragment) + UDP (with
+// checksum) around @payload.
+inline Bytes udp_frame(const Mac &dst_mac, const Mac &src_mac, const Addr &src, uint16_t sport,
+		       const Addr &dst, uint16_t dport, const Bytes &payload,
+		       bool dont_fragment = false)
 {
 	Bytes l4(sizeof(udphdr));
 	auto *uh = reinterpret_cast<udphdr *>(l4.data());
@@ -211,38 +215,21 @@ inline Bytes udp_frame(const Addr &src, uint16_t sport, const Addr &dst, uint16_
 	uh->dest = htons(dport);
 	uh->len = htons(sizeof(udphdr) + payload.size());
 	l4.insert(l4.end(), payload.begin(), payload.end());
-	uint64_t sum = csum_add(0, src.bytes.data(), src.len());
-	sum = csum_add(sum, dst.bytes.data(), dst.len());
-	sum += IPPROTO_UDP + l4.size();
-	sum = csum_add(sum, l4.data(), l4.size());
-	uint16_t c = csum_fold(sum);
-	reinterpret_cast<udphdr *>(l4.data())->check = htons(c ? c : 0xffff);
+	reinterpret_cast<udphdr *>(l4.data())->check =
+		htons(udp_checksum(src, dst, l4.data(), l4.size()));
 
-	Bytes l3;
-	if (src.family == AF_INET) {
-		l3.resize(sizeof(iphdr));
-		auto *ip = reinterpret_cast<iphdr *>(l3.data());
-		ip->version = 4;
-		ip->ihl = 5;
-		ip->tot_len = htons(sizeof(iphdr) + l4.size());
-		ip->ttl = 64;
-		ip->protocol = IPPROTO_UDP;
-		std::memcpy(&ip->saddr, src.bytes.data(), 4);
-		std::memcpy(&ip->daddr, dst.bytes.data(), 4);
-		ip->check = htons(csum_fold(csum_add(0, l3.data(), l3.size())));
-	} else {
-		l3.resize(sizeof(ipv6hdr));
-		auto *ip6 = reinterpret_cast<ipv6hdr *>(l3.data());
-		ip6->version = 6;
-		ip6->payload_len = htons(l4.size());
-		ip6->nexthdr = IPPROTO_UDP;
-		ip6->hop_limit = 64;
-		std::memcpy(&ip6->saddr, src.bytes.data(), 16);
-		std::memcpy(&ip6->daddr, dst.bytes.data(), 16);
-	}
+	Bytes l3 = ip_header(src, dst, IPPROTO_UDP, l4.size(), 0, dont_fragment);
 	l3.insert(l3.end(), l4.begin(), l4.end());
+	return ethernet(dst_mac, src_mac, src.family == AF_INET ? ETH_P_IP : ETH_P_IPV6, l3);
+}
+
+// Ethernet (02:00:00:00:00:0a to 02:00:00:00:00:0b) + IPv4/IPv6 + UDP (with checksum)
+// around @payload.
+inline Bytes udp_frame(const Addr &src, uint16_t sport, const Addr &dst, uint16_t dport,
+		       const Bytes &payload)
+{
 	static const Mac a{0x02, 0, 0, 0, 0, 0xa}, b{0x02, 0, 0, 0, 0, 0xb};
-	return ethernet(b, a, src.family == AF_INET ? ETH_P_IP : ETH_P_IPV6, l3);
+	return udp_frame(b, a, src, sport, dst, dport, payload);
 }
 
 // Is the UDP checksum of this Ethernet frame's datagram right?

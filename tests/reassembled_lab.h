@@ -3,7 +3,7 @@
 #pragma once
 
 #include "dataplane_lab.h"
-#include "receive_reassembled.h"
+#include "loader/device/receive_reassembled.h"
 
 namespace xwgtest {
 

@@ -1,7 +1,7 @@
 // route_lookup_test.cpp — RouteLookup and RouteWatch against a real routing table: a
 // namespace with an "underlay" (r0, default routes via a gateway) and a stand-in tunnel
 // (r1, carrying the halves of both default routes, as AllowedIPs 0.0.0.0/0, ::/0 do).
-#include "loader/route_lookup.h"
+#include "loader/kernel/route_lookup.h"
 
 #include "netns_lab.h"
 

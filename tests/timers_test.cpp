@@ -2,7 +2,7 @@
 // each case reports events as the daemon would and checks what the timers ask for.
 #include <catch2/catch.hpp>
 
-#include "loader/timers.h"
+#include "loader/device/timers.h"
 
 #include <cstdlib>
 #include <string>
@@ -164,7 +164,7 @@ TEST_CASE("timer settings come from XWG_* variables in fractional seconds", "[ti
 	auto s = TimerSettings::from_environment();
 	CHECK(s.rekey_timeout_ns == 500'000'000ULL);
 	CHECK(s.keepalive_timeout_ns == 2 * S);
-	CHECK(s.rekey_after_time_ns == 120 * S);
+	CHECK(s.rekey_after_time_ns == protocol::to_ns(protocol::rekey_after_time));
 	CHECK(s.jitter_max_ns < s.rekey_timeout_ns);
 	setenv("XWG_REKEY_TIMEOUT", "soon", 1);
 	CHECK_THROWS_WITH(TimerSettings::from_environment(),

@@ -4,8 +4,8 @@
 // allowed IPs moving between peers), plus atomicity and round trips.
 #include <catch2/catch.hpp>
 
-#include "loader/config_file.h"
-#include "loader/uapi_protocol.h"
+#include "loader/control/config_file.h"
+#include "loader/control/uapi_protocol.h"
 
 #include <string>
 
@@ -17,16 +17,6 @@ namespace
 {
 
 using namespace sample_keys;
-
-WgKey key(const char *b64)
-{
-	return *wg_key_from_base64(b64);
-}
-
-std::string hex(const char *b64)
-{
-	return wg_key_to_hex(key(b64));
-}
 
 const std::string CONFIG = std::string("[Interface]\nPrivateKey = ") + PRIV1 +
 			   "\nListenPort = 51820\nFwMark = 7\nAddress = 192.0.2.1/24\n"
@@ -57,11 +47,11 @@ std::pair<int, std::string> error_of(const std::string &body)
 	return {0, ""};
 }
 
-std::vector<std::string> b64s(const std::vector<WgKey> &keys)
+std::vector<std::string> b64s(const std::vector<PublicKey> &keys)
 {
 	std::vector<std::string> out;
-	for (const WgKey &k : keys)
-		out.push_back(wg_key_to_base64(k));
+	for (const PublicKey &k : keys)
+		out.push_back(to_base64(k));
 	return out;
 }
 
@@ -99,7 +89,7 @@ TEST_CASE("framing finds whole requests")
 TEST_CASE("get answers in the protocol's format")
 {
 	DeviceConfig cfg = sample();
-	auto runtime = [](const WgKey &k) {
+	auto runtime = [](const PublicKey &k) {
 		PeerRuntime rt;
 		if (k == key(PUB2)) {
 			rt.last_handshake_sec = 1700000000;

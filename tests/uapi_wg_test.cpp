@@ -5,8 +5,8 @@
 // device. The socket has a unique name and is removed on every path (RAII).
 #include <catch2/catch.hpp>
 
-#include "loader/config_file.h"
-#include "loader/uapi_protocol.h"
+#include "loader/control/config_file.h"
+#include "loader/control/uapi_protocol.h"
 
 #include <atomic>
 #include <cstdio>
@@ -122,9 +122,9 @@ class FakeDevice
 	std::string get()
 	{
 		std::lock_guard lock(mu_);
-		return uapi_get_response(live_, [](const WgKey &k) {
+		return uapi_get_response(live_, [](const PublicKey &k) {
 			PeerRuntime rt;
-			if (k == *wg_key_from_base64(PUB2)) {
+			if (k == key(PUB2)) {
 				rt.last_handshake_sec = 1700000000;
 				rt.last_handshake_nsec = 5;
 				rt.rx_bytes = 1111;
@@ -177,11 +177,6 @@ Run wg(const std::string &args)
 		out.append(buf, n);
 	int st = pclose(p);
 	return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-
-std::string hex(const char *b64)
-{
-	return wg_key_to_hex(*wg_key_from_base64(b64));
 }
 
 // Writes text to a temporary file that is removed when this goes out of scope.
@@ -245,7 +240,7 @@ TEST_CASE("wg set sends what our parser accepts")
 	DeviceConfig now = dev.config();
 	CHECK(now.iface.listen_port == 4000);
 	CHECK(now.iface.fwmark == 0);
-	const PeerConfig *p = now.find_peer(*wg_key_from_base64(PUB4));
+	const PeerConfig *p = now.find_peer(key(PUB4));
 	REQUIRE(p);
 	CHECK(p->endpoint->to_string() == "192.0.2.7:1234");
 	CHECK(p->persistent_keepalive == 5);
@@ -254,7 +249,7 @@ TEST_CASE("wg set sends what our parser accepts")
 	r = wg("set " + dev.name() + " peer " + PUB2 + " remove");
 	REQUIRE(r.status == 0);
 	CHECK(dev.set_bodies().back() == "public_key=" + hex(PUB2) + "\nremove=true\n");
-	CHECK_FALSE(dev.config().find_peer(*wg_key_from_base64(PUB2)));
+	CHECK_FALSE(dev.config().find_peer(key(PUB2)));
 	CHECK(dev.last_delta().peers_removed.size() == 1);
 
 	// A failed set reaches the user as wg's error, with our negative errno.
@@ -285,7 +280,7 @@ TEST_CASE("wg setconf and wg syncconf")
 		CHECK(now.peers.size() == 2);
 		CHECK(now.iface.listen_port == 51821);
 		CHECK(now.iface.fwmark == 0); // setconf sends fwmark=0 when the file has none
-		CHECK_FALSE(now.find_peer(*wg_key_from_base64(PUB3))->endpoint);
+		CHECK_FALSE(now.find_peer(key(PUB3))->endpoint);
 	}
 	SECTION("syncconf removes, updates and adds without replace_peers")
 	{
@@ -299,7 +294,7 @@ TEST_CASE("wg setconf and wg syncconf")
 		      std::string::npos);
 		DeviceConfig now = dev.config();
 		REQUIRE(now.peers.size() == 2);
-		const PeerConfig *p3 = now.find_peer(*wg_key_from_base64(PUB3));
+		const PeerConfig *p3 = now.find_peer(key(PUB3));
 		REQUIRE(p3);
 		CHECK(p3->allowed_ips.size() == 1);
 		CHECK(p3->allowed_ips[0].to_string() == "198.51.100.0/25");

@@ -15,6 +15,7 @@
 #include <linux/ipv6.h>
 #include <linux/in.h>
 #include <linux/udp.h>
+#include "xwg/protocol.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include "xwg/protocol.h"
@@ -148,7 +149,7 @@ static __always_inline int xwg_udp_csum_fill(struct __sk_buff *skb, __u16 family
 	__s64 sum;
 	__u16 check;
 
-	if (family == 2) {
+	if (family == XWG_AF_INET) {
 		struct iphdr *ip = data + l3_off;
 		struct xwg_pseudo4 ph;
 

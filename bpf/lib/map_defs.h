@@ -19,8 +19,8 @@ struct {
 	__type(value, struct xwg_config);
 } config SEC(".maps");
 
-/* Mmapable, so the daemon changes one field (current_index, endpoint) in place instead
- * of rewriting the whole value, which could undo an endpoint xwg_rx just learned. */
+/* Mmapable, so the daemon changes one field (current_index) in place instead of
+ * rewriting the whole value, which could undo what a program just wrote. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -36,9 +36,17 @@ struct {
 	__type(value, struct xwg_peer_stats);
 } peer_stats SEC(".maps");
 
-/* Not preallocated: a replaced or deleted element is freed only after an RCU grace
- * period, so a program holding a keypair never sees its memory reused for another
- * (whose key with this one's counter slot could repeat a nonce). */
+/* Where each peer's packets go, under a spin lock (bpf/lib/endpoint.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XWG_MAX_PEERS);
+	__type(key, __u32);
+	__type(value, struct xwg_endpoint_slot);
+} endpoints SEC(".maps");
+
+/* Keys and replay windows. An entry is deleted only after its slot in keypair_slots was
+ * RETIRED and a kernel grace period passed, so no program holds it any more when its
+ * memory goes back to the allocator (which may hand it out again at once). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -47,14 +55,14 @@ struct {
 	__type(value, struct xwg_keypair);
 } keypairs SEC(".maps");
 
-/* One u64 per keypair slot, mmapped by the daemon: the shared send counter. */
+/* A keypair's state and send counter, mmapped by the daemon (include/xwg/maps.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, XWG_MAX_KEYPAIRS);
 	__type(key, __u32);
-	__type(value, __u64);
-} send_counters SEC(".maps");
+	__type(value, struct xwg_keypair_slot);
+} keypair_slots SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -79,10 +87,16 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
+/* Events the daemon must see; packets go to `staged`, so they never crowd these out. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, XWG_EVENTS_RING_BYTES);
 } events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XWG_STAGED_RING_BYTES);
+} staged SEC(".maps");
 
 /* Where xwg_rx hands data packets when config.rx_cpus >= 2: each entry runs
  * xwg_rx_cpumap on that CPU, so decryption leaves the CPU that took the frame (in a
@@ -93,36 +107,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bpf_cpumap_val);
 } rx_cpumap SEC(".maps");
-
-/* Count a drop under its reason; returns @verdict so callers can `return xwg_drop(...)`. */
-static __always_inline int xwg_drop(enum xwg_drop_reason reason, int verdict)
-{
-	__u32 key = reason;
-	__u64 *n = bpf_map_lookup_elem(&drops, &key);
-
-	if (n)
-		*n += 1;
-	return verdict;
-}
-
-/* Tell the daemon something through the events ring. Returns 0 when the ring was full
- * and the event is lost (callers that need it delivered retry later). @ep may be NULL. */
-static __always_inline int xwg_event_emit(__u32 type, __u32 peer_id, __u32 local_index,
-					  const struct xwg_endpoint *ep)
-{
-	struct xwg_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-
-	if (!ev)
-		return 0;
-	__builtin_memset(ev, 0, sizeof(*ev));
-	ev->type = type;
-	ev->peer_id = peer_id;
-	ev->local_index = local_index;
-	if (ep)
-		ev->endpoint = *ep;
-	bpf_ringbuf_submit(ev, 0);
-	return 1;
-}
 
 static __always_inline struct xwg_config *xwg_config_get(void)
 {

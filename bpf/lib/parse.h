@@ -16,6 +16,7 @@
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+#include "xwg/protocol.h"
 
 /* IPv4 flags and fragment offset bits other than DF: a fragment. */
 #define XWG_IP_FRAG_MASK 0x3fff
@@ -30,7 +31,7 @@ struct xwg_outer {
 
 /*
  * Find the UDP header of an unfragmented IPv4 or IPv6 (no extension headers) datagram
- * behind Ethernet; *family is AF_INET or AF_INET6. Returns NULL for anything else: the
+ * behind Ethernet; *family is XWG_AF_INET or XWG_AF_INET6. Returns NULL for anything else: the
  * caller passes it on untouched. Cheap on purpose: it runs for every frame.
  */
 static __always_inline struct udphdr *xwg_parse_udp(void *data, void *data_end, __u16 *family)
@@ -48,14 +49,14 @@ static __always_inline struct udphdr *xwg_parse_udp(void *data, void *data_end, 
 		if (ip->ihl != 5 || (ip->frag_off & bpf_htons(XWG_IP_FRAG_MASK)))
 			return NULL;
 		udp = (void *)(ip + 1);
-		*family = 2; /* AF_INET */
+		*family = XWG_AF_INET;
 	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = (void *)(eth + 1);
 
 		if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != IPPROTO_UDP)
 			return NULL;
 		udp = (void *)(ip6 + 1);
-		*family = 10; /* AF_INET6 */
+		*family = XWG_AF_INET6;
 	} else {
 		return NULL;
 	}
@@ -71,7 +72,7 @@ static __always_inline void xwg_outer_read(const struct udphdr *udp, __u16 famil
 {
 	outer->family = family;
 	outer->sport = udp->source;
-	if (family == 2) {
+	if (family == XWG_AF_INET) {
 		const struct iphdr *ip = (const void *)udp - sizeof(*ip);
 
 		__builtin_memcpy(outer->saddr, &ip->saddr, 4);

@@ -45,6 +45,12 @@ enum xwg_drop_reason {
 	 * kernel reassembled): written by the daemon only. */
 	XWG_DROP_FRAGMENT_RATELIMITED = 24,   /* over the reassembled-datagram rate limit */
 	XWG_DROP_FRAGMENT_NOT_UNDERLAY = 25,  /* arrived on an interface that is no underlay */
+	/* Both programs. */
+	XWG_DROP_KEYPAIR_RETIRED = 26,        /* the keypair is being retired (its slot is not
+	                                       * live): its keys may already be wiped */
+	/* TX. */
+	XWG_DROP_TX_NOT_UNDERLAY = 27,        /* the route to the endpoint leaves through a
+	                                       * device that is no underlay (the tunnel) */
 	XWG_DROP_REASON_MAX,
 };
 

@@ -5,10 +5,15 @@
  * by the name given here; values are plain structs with BTF, so
  * `bpftool map dump pinned /sys/fs/bpf/xwg/<ifname>/<map>` prints field names.
  *
- * Ownership: the daemon writes config, peers, keypairs and the allowed-IPs tries; the
- * programs write counters, the replay window, endpoints learned by roaming and events.
- * The send counter of a keypair lives in `send_counters` (mmapable), so the TX program and
- * the daemon (keepalives, staged packets) take counters from one atomic.
+ * Ownership, one writer per concept:
+ * - the daemon writes config, peers, keypairs and the allowed-IPs tries;
+ * - a keypair's state and send counter live in `keypair_slots` (mmapable): the daemon
+ *   moves the state (live -> retired -> unused), the TX program and the daemon take
+ *   counters from one atomic, and both programs check the state before touching a key;
+ * - an endpoint lives in `endpoints` under a spin lock: every write, the daemon's
+ *   included, is done by BPF code (bpf/lib/endpoint.h) under that lock, and every reader
+ *   copies it under the lock, so no one ever sees half of one;
+ * - the programs write counters, replay windows and the two event rings.
  *
  * Times are CLOCK_BOOTTIME nanoseconds (bpf_ktime_get_boot_ns()).
  */
@@ -24,16 +29,19 @@
 #define XWG_MAP_PEERS "peers"
 #define XWG_MAP_PEER_STATS "peer_stats"
 #define XWG_MAP_KEYPAIRS "keypairs"
-#define XWG_MAP_SEND_COUNTERS "send_counters"
+#define XWG_MAP_KEYPAIR_SLOTS "keypair_slots"
+#define XWG_MAP_ENDPOINTS "endpoints"
 #define XWG_MAP_ALLOWED_IPS4 "allowed_ips4"
 #define XWG_MAP_ALLOWED_IPS6 "allowed_ips6"
 #define XWG_MAP_DROPS "drops"
 #define XWG_MAP_EVENTS "events"
+#define XWG_MAP_STAGED "staged"
 #define XWG_MAP_RX_CPUMAP "rx_cpumap"
 
 enum xwg_map_sizes {
 	XWG_MAX_KEYPAIRS = 3 * XWG_MAX_PEERS,  /* previous, current, next per peer */
-	XWG_EVENTS_RING_BYTES = 4 << 20,        /* events, staged and oversize packets */
+	XWG_EVENTS_RING_BYTES = 256 << 10,      /* events the daemon must see (no packets) */
+	XWG_STAGED_RING_BYTES = 4 << 20,        /* staged and oversize packets */
 	XWG_STAGED_MAX_LEN = XWG_MAX_MTU,       /* largest packet staged whole */
 	XWG_MAX_PLAINTEXT = XWG_MAX_MTU,        /* largest padded packet the data plane seals */
 	XWG_MAX_RX_CPUS = 64,                   /* rx_cpumap entries: CPU ids 0..63 */
@@ -60,7 +68,7 @@ struct xwg_config {
 
 /* An endpoint as learned or configured; family 0 = unknown. */
 struct xwg_endpoint {
-	__u16 family;                   /* AF_INET or AF_INET6 */
+	__u16 family;                   /* XWG_AF_INET or XWG_AF_INET6 */
 	__be16 port;
 	__u32 ifindex;                  /* underlay to send from (0: route lookup) */
 	union {
@@ -85,8 +93,19 @@ struct xwg_endpoint {
 struct xwg_peer {
 	__u32 active;                   /* 0: slot unused */
 	__u32 current_index;            /* local index of the keypair to send with, 0 = none */
-	struct xwg_endpoint endpoint;
 	__u64 handshake_wanted_ns;      /* last "handshake needed" event (rate limit) */
+};
+
+/* `endpoints` (array indexed by peer id): where a peer's packets go. Written only under
+ * `lock` by bpf/lib/endpoint.h: by xwg_rx when an authenticated packet comes from a new
+ * address (roaming), and by xwg_endpoint_ctl, which the daemon runs for its own writes. */
+struct xwg_endpoint_slot {
+	struct bpf_spin_lock lock;
+	__u32 generation;               /* +1 whenever the address changes */
+	__u32 reported;                 /* the generation the daemon has heard of: while they
+	                                 * differ, xwg_rx (re)sends ENDPOINT_CHANGED */
+	__u32 pad0;
+	struct xwg_endpoint ep;
 };
 
 /* `peer_stats` (per-CPU array indexed by peer id): summed/maxed by the reader. */
@@ -105,18 +124,36 @@ enum xwg_keypair_flags {
 	XWG_KEYPAIR_CONFIRMED = 1 << 1, /* a data packet was received with it */
 };
 
-/* RFC 6479 style sliding window of counters (see bpf/lib/replay.h): a ring of
- * XWG_REPLAY_WORDS u64 words (a power of two), one word of which is always being
- * recycled, so XWG_REPLAY_WINDOW counters behind the greatest one are remembered. */
+/* RFC 6479 style sliding window of counters (see bpf/lib/replay.h), sized as WireGuard's
+ * (include/xwg/protocol.h): a ring of XWG_REPLAY_WORDS u64 words (a power of two), one
+ * word of which is always being recycled, so XWG_REPLAY_WINDOW counters behind the
+ * greatest one are remembered. */
 enum xwg_replay_sizes {
-	XWG_REPLAY_BITS_TOTAL = 4096,
-	XWG_REPLAY_WORDS = XWG_REPLAY_BITS_TOTAL / 64,
-	XWG_REPLAY_WINDOW = XWG_REPLAY_BITS_TOTAL - 64,
+	XWG_REPLAY_WORDS = XWG_COUNTER_BITS_TOTAL / 64,
+	XWG_REPLAY_WINDOW = XWG_COUNTER_WINDOW_SIZE,
 };
 
 struct xwg_replay {
 	__u64 greatest;                 /* highest counter accepted + 1 (0: none yet) */
 	__u64 bitmap[XWG_REPLAY_WORDS];
+};
+
+/* A keypair's life, kept in its slot of `keypair_slots` and changed only by the daemon:
+ * UNUSED -> LIVE (installed) -> RETIRED (no program may start using it) -> after a kernel
+ * grace period (every program that saw it LIVE has finished): keys wiped, entry deleted,
+ * slot UNUSED and free for another keypair. Both programs use a keypair only when its
+ * slot says LIVE for its local index. */
+enum xwg_keypair_state {
+	XWG_KEYPAIR_UNUSED = 0,
+	XWG_KEYPAIR_LIVE = 1,
+	XWG_KEYPAIR_RETIRED = 2,
+};
+
+/* `keypair_slots` (mmapable array, one slot per keypair that may be live). */
+struct xwg_keypair_slot {
+	__u64 send_counter;             /* the next counter to send with, taken atomically */
+	__u32 state;                    /* enum xwg_keypair_state */
+	__u32 local_index;              /* the keypair the slot belongs to */
 };
 
 /* `keypairs` (hash keyed by the local index peers put in data packets to us). */
@@ -125,7 +162,7 @@ struct xwg_keypair {
 	__u8 send_key[XWG_KEY_LEN];
 	__u32 peer_id;
 	__u32 remote_index;             /* index to put in packets we send */
-	__u32 counter_slot;             /* entry of `send_counters` */
+	__u32 counter_slot;             /* entry of `keypair_slots` */
 	__u32 flags;                    /* enum xwg_keypair_flags */
 	__u64 birth_ns;
 	struct bpf_spin_lock lock;      /* guards replay */
@@ -143,11 +180,13 @@ struct xwg_lpm6_key {
 	__u8 addr[16];
 };
 
-/* `events` ring buffer: a header, then type-specific data. */
+/* `events` ring buffer (and `staged`, for the two packet types): a header, then
+ * type-specific data. */
 enum xwg_event_type {
 	XWG_EVENT_HANDSHAKE_NEEDED = 1, /* data to send, no usable keypair */
 	XWG_EVENT_REKEY_NEEDED = 2,     /* REKEY_AFTER_MESSAGES, or initiator's REKEY_AFTER_TIME */
-	XWG_EVENT_ENDPOINT_CHANGED = 3, /* authenticated packet from a new address */
+	XWG_EVENT_ENDPOINT_CHANGED = 3, /* authenticated packet from a new address; resent
+	                                 * until it fits the ring (xwg_endpoint_slot) */
 	XWG_EVENT_KEYPAIR_CONFIRMED = 4,/* first data received with a (responder's) keypair */
 	XWG_EVENT_STAGED_PACKET = 5,    /* an inner packet waiting for a session */
 	XWG_EVENT_OVERSIZE_PACKET = 6,  /* an inner packet whose sealed datagram exceeds the
@@ -159,7 +198,25 @@ struct xwg_event {
 	__u32 peer_id;
 	__u32 local_index;              /* KEYPAIR_CONFIRMED, REKEY_NEEDED */
 	__u32 len;                      /* STAGED/OVERSIZE_PACKET: bytes of data[] used */
+	__u32 generation;               /* ENDPOINT_CHANGED: the slot's generation */
+	__u32 pad0;
 	struct xwg_endpoint endpoint;   /* ENDPOINT_CHANGED */
+};
+
+/* What the daemon asks xwg_endpoint_ctl to do (BPF_PROG_TEST_RUN, the request as the
+ * packet; the program writes the outcome back into it). */
+enum xwg_endpoint_op {
+	XWG_ENDPOINT_SET = 1,           /* a new address (configured, or a handshake's source) */
+	XWG_ENDPOINT_SET_ROUTE = 2,     /* underlay, source, next hop, path MTU for the address
+	                                 * of @generation; refused if it changed meanwhile */
+};
+
+struct xwg_endpoint_request {
+	__u32 op;                       /* enum xwg_endpoint_op */
+	__u32 peer_id;
+	__u32 generation;               /* in: the generation meant; out: the slot's */
+	__u32 result;                   /* out: 1 done, 0 refused */
+	struct xwg_endpoint ep;         /* in: the new value; out: the slot's, afterwards */
 };
 
 struct xwg_staged_packet {

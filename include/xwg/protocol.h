@@ -58,6 +58,13 @@ static inline unsigned int xwg_padded_len(unsigned int len, unsigned int mtu)
 	return len + (padded - last_unit);
 }
 
+/* Address families as the kernel numbers them (AF_INET, AF_INET6), named here so BPF
+ * code needs no socket headers. */
+enum xwg_address_family {
+	XWG_AF_INET = 2,
+	XWG_AF_INET6 = 10,
+};
+
 /* Timers (seconds). */
 enum xwg_timer_seconds {
 	XWG_REKEY_AFTER_TIME = 120,

@@ -6,7 +6,7 @@
 #include "loader/kernel/attach.h"
 #include "loader/control/config_file.h"
 #include "loader/device/daemon.h"
-#include "loader/types/key_codec.h"
+#include "loader/types/keys.h"
 #include "loader/kernel/netdev.h"
 #include "loader/control/uapi_server.h"
 #include "xwg/drop_reasons.h"
@@ -107,20 +107,20 @@ void parse_get(const std::string &reply, Shown &s)
 		if (key == "public_key") {
 			s.peers.emplace_back();
 			peer = &s.peers.back();
-			if (auto k = wg_key_from_hex(value))
-				peer->public_key = wg_key_to_base64(*k);
+			if (PublicKey k; from_hex(value, k) == KeyParseError::ok)
+				peer->public_key = to_base64(k);
 		} else if (!peer) {
 			if (key == "private_key") {
-				if (auto k = wg_key_from_hex(value))
-					s.public_key = wg_key_to_base64(wg_key_public_from_private(*k));
+				if (PrivateKey k; from_hex(value, k) == KeyParseError::ok)
+					s.public_key = to_base64(public_key_of(k));
 			} else if (key == "listen_port") {
 				s.listen_port = static_cast<unsigned>(std::stoul(value));
 			} else if (key == "fwmark") {
 				s.fwmark = static_cast<std::uint32_t>(std::stoul(value));
 			}
 		} else if (key == "preshared_key") {
-			auto k = wg_key_from_hex(value);
-			peer->preshared = k && !k->is_zero();
+			PresharedKey k;
+			peer->preshared = from_hex(value, k) == KeyParseError::ok && !k.is_zero();
 		} else if (key == "endpoint") {
 			peer->endpoint = value;
 		} else if (key == "allowed_ip") {

@@ -5,8 +5,6 @@
 
 #include "xwg/protocol.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -118,7 +116,7 @@ class Parser
 	void handle(const KeyInfo &key, std::string_view value);
 	std::vector<std::string_view> split_list(std::string_view value) const;
 
-	WgKey parse_key(std::string_view value) const;
+	template <Key K> K parse_key(std::string_view value) const;
 	std::uint64_t parse_number(std::string_view value, std::uint64_t min, std::uint64_t max,
 				   const char *what) const;
 	Endpoint parse_endpoint(std::string_view value) const;
@@ -133,7 +131,7 @@ class Parser
 	unsigned mtu_line_ = 0;
 	std::map<std::string, unsigned> seen_; // canonical key -> line, per section
 	PeerConfig peer_;
-	std::map<WgKey, unsigned> peer_lines_;	    // public key -> [Peer] line
+	std::map<PublicKey, unsigned> peer_lines_;  // public key -> [Peer] line
 	std::map<Cidr, unsigned> allowed_ip_owner_; // prefix -> [Peer] line
 };
 
@@ -253,20 +251,15 @@ std::vector<std::string_view> Parser::split_list(std::string_view value) const
 	}
 }
 
-WgKey Parser::parse_key(std::string_view value) const
+template <Key K> K Parser::parse_key(std::string_view value) const
 {
-	if (auto key = wg_key_from_base64(value))
-		return *key;
+	K key;
+	if (from_base64(value, key) == KeyParseError::ok)
+		return key;
 	// Tell "not base64" from "base64 of the wrong size": the second is a common
 	// copy-paste mistake (a truncated or doubled key).
-	std::vector<unsigned char> bin(value.size());
-	std::size_t len = 0;
-	const char *end = nullptr;
-	if (!value.empty() &&
-	    sodium_base642bin(bin.data(), bin.size(), value.data(), value.size(), nullptr, &len,
-			      &end, sodium_base64_VARIANT_ORIGINAL) == 0 &&
-	    end == value.data() + value.size() && len != WG_KEY_LEN)
-		fail_key("key is " + std::to_string(len) + " bytes, expected 32");
+	if (auto len = base64_decoded_size(value); len && *len != KEY_LEN)
+		fail_key("key is " + std::to_string(*len) + " bytes, expected 32");
 	fail_key("not a valid key (44 base64 characters ending in '=')");
 }
 
@@ -316,7 +309,7 @@ void Parser::handle(const KeyInfo &key, std::string_view value)
 		fail_key("empty value");
 
 	if (k == "PrivateKey") {
-		WgKey priv = parse_key(value);
+		auto priv = parse_key<PrivateKey>(value);
 		if (priv.is_zero())
 			fail_key("the all-zero key is not a private key");
 		ifc.private_key = priv;
@@ -382,13 +375,14 @@ void Parser::handle(const KeyInfo &key, std::string_view value)
 		else
 			fail_key(quoted(value) + " is not a receive path (auto, xdp or tc)");
 	} else if (k == "PublicKey") {
-		peer_.public_key = parse_key(value);
+		peer_.public_key = parse_key<PublicKey>(value);
 		if (peer_.public_key.is_zero())
 			fail_key("the all-zero key is not a public key");
 	} else if (k == "PresharedKey") {
-		WgKey psk = parse_key(value);
+		auto psk = parse_key<PresharedKey>(value);
 		// As in wg: an all-zero preshared key means none.
-		peer_.preshared_key = psk.is_zero() ? std::nullopt : std::optional<WgKey>(psk);
+		peer_.preshared_key =
+			psk.is_zero() ? std::nullopt : std::optional<PresharedKey>(psk);
 	} else if (k == "AllowedIPs") {
 		for (std::string_view item : split_list(value)) {
 			auto c = cidr_parse(item);

@@ -18,7 +18,7 @@ nlohmann::json config_to_json(const DeviceConfig &config)
 	nlohmann::json j;
 	j["public_key"] =
 	    i.private_key
-		? nlohmann::json(wg_key_to_base64(wg_key_public_from_private(*i.private_key)))
+		? nlohmann::json(to_base64(public_key_of(*i.private_key)))
 		: nlohmann::json(nullptr);
 	j["listen_port"] = i.listen_port;
 	j["fwmark"] = i.fwmark;
@@ -30,7 +30,7 @@ nlohmann::json config_to_json(const DeviceConfig &config)
 	j["peers"] = nlohmann::json::array();
 	for (const PeerConfig &p : config.peers) {
 		nlohmann::json pj;
-		pj["public_key"] = wg_key_to_base64(p.public_key);
+		pj["public_key"] = to_base64(p.public_key);
 		pj["preshared_key"] =
 		    p.preshared_key ? nlohmann::json("(hidden)") : nlohmann::json(nullptr);
 		pj["endpoint"] =

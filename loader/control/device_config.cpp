@@ -65,14 +65,14 @@ bool PeerConfig::add_allowed_ip(const Cidr &prefix)
 	return true;
 }
 
-PeerConfig *DeviceConfig::find_peer(const WgKey &public_key)
+PeerConfig *DeviceConfig::find_peer(const PublicKey &public_key)
 {
 	auto it = std::find_if(peers.begin(), peers.end(),
 			       [&](const PeerConfig &p) { return p.public_key == public_key; });
 	return it == peers.end() ? nullptr : &*it;
 }
 
-const PeerConfig *DeviceConfig::find_peer(const WgKey &public_key) const
+const PeerConfig *DeviceConfig::find_peer(const PublicKey &public_key) const
 {
 	return const_cast<DeviceConfig *>(this)->find_peer(public_key);
 }
@@ -84,7 +84,7 @@ bool ConfigDelta::empty() const
 }
 
 ConfigDelta config_diff(const DeviceConfig &before, const DeviceConfig &after,
-			const std::set<WgKey> &recreated)
+			const std::set<PublicKey> &recreated)
 {
 	ConfigDelta d;
 	d.private_key = before.iface.private_key != after.iface.private_key;

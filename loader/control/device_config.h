@@ -5,7 +5,7 @@
 #pragma once
 
 #include "loader/types/ip_prefix.h"
-#include "loader/types/key_codec.h"
+#include "loader/types/keys.h"
 
 #include <cstdint>
 #include <optional>
@@ -38,7 +38,7 @@ enum class ReceivePath { automatic, xdp, tc };
 const char *to_string(ReceivePath p); // "auto", "xdp", "tc"
 
 struct InterfaceConfig {
-	std::optional<WgKey> private_key;
+	std::optional<PrivateKey> private_key;
 	std::uint16_t listen_port = 0; // 0: let the kernel choose
 	std::uint32_t fwmark = 0;      // 0: off
 	std::vector<Cidr> addresses;   // host bits kept: 192.0.2.1/24 is an address on a /24
@@ -51,8 +51,8 @@ struct InterfaceConfig {
 };
 
 struct PeerConfig {
-	WgKey public_key;
-	std::optional<WgKey> preshared_key; // never holds the all-zero key
+	PublicKey public_key;
+	std::optional<PresharedKey> preshared_key; // never holds the all-zero key
 	std::optional<Endpoint> endpoint;
 	std::vector<Cidr> allowed_ips; // canonical (masked), no duplicates, in insertion order
 	std::uint16_t persistent_keepalive = 0; // seconds, 0: off
@@ -66,8 +66,8 @@ struct DeviceConfig {
 	InterfaceConfig iface;
 	std::vector<PeerConfig> peers; // in the order they were added
 
-	PeerConfig *find_peer(const WgKey &public_key);
-	const PeerConfig *find_peer(const WgKey &public_key) const;
+	PeerConfig *find_peer(const PublicKey &public_key);
+	const PeerConfig *find_peer(const PublicKey &public_key) const;
 	bool operator==(const DeviceConfig &) const = default;
 };
 
@@ -84,9 +84,9 @@ struct ConfigDelta {
 	bool private_key = false;
 	bool listen_port = false;
 	bool fwmark = false;
-	std::vector<WgKey> peers_removed;
-	std::vector<WgKey> peers_added;
-	std::vector<WgKey> peers_updated; // same peer, different PeerConfig
+	std::vector<PublicKey> peers_removed;
+	std::vector<PublicKey> peers_added;
+	std::vector<PublicKey> peers_updated; // same peer, different PeerConfig
 
 	bool empty() const;
 };
@@ -94,6 +94,6 @@ struct ConfigDelta {
 // Compares before and after; recreated lists keys that were removed and added again in
 // between (they count as removed and added, even if their config is equal).
 ConfigDelta config_diff(const DeviceConfig &before, const DeviceConfig &after,
-			const std::set<WgKey> &recreated = {});
+			const std::set<PublicKey> &recreated = {});
 
 } // namespace xwg

@@ -24,12 +24,12 @@ bool starts_with(std::string_view s, std::string_view prefix)
 	throw UapiError(UAPI_ERROR_INVALID, message);
 }
 
-WgKey hex_key(std::string_view value, const char *what)
+template <Key K> K hex_key(std::string_view value, const char *what)
 {
-	auto key = wg_key_from_hex(value);
-	if (!key)
+	K key;
+	if (from_hex(value, key) != KeyParseError::ok)
 		invalid(std::string("failed to set ") + what + ": not 64 hex digits");
-	return *key;
+	return key;
 }
 
 std::uint64_t number(std::string_view value, std::uint64_t max, const char *what)
@@ -51,7 +51,7 @@ void expect_true(std::string_view value, const char *what)
 void handle_device_line(UapiSetRequest &req, std::string_view key, std::string_view value)
 {
 	if (key == "private_key")
-		req.private_key = hex_key(value, "private_key");
+		req.private_key = hex_key<PrivateKey>(value, "private_key");
 	else if (key == "listen_port")
 		req.listen_port = static_cast<std::uint16_t>(number(value, 0xffff, "listen_port"));
 	else if (key == "fwmark")
@@ -71,7 +71,7 @@ void handle_peer_line(UapiPeerChange &peer, std::string_view key, std::string_vi
 		expect_true(value, "remove");
 		peer.remove = true;
 	} else if (key == "preshared_key") {
-		peer.preshared_key = hex_key(value, "preshared_key");
+		peer.preshared_key = hex_key<PresharedKey>(value, "preshared_key");
 	} else if (key == "endpoint") {
 		auto ep = endpoint_parse(value);
 		if (!ep)
@@ -137,16 +137,16 @@ std::string uapi_get_response(const DeviceConfig &config, const PeerRuntimeLooku
 	};
 	const InterfaceConfig &ifc = config.iface;
 	if (ifc.private_key && !ifc.private_key->is_zero())
-		line("private_key", wg_key_to_hex(*ifc.private_key));
+		line("private_key", to_hex(*ifc.private_key));
 	if (ifc.listen_port)
 		line("listen_port", std::to_string(ifc.listen_port));
 	if (ifc.fwmark)
 		line("fwmark", std::to_string(ifc.fwmark));
 	for (const PeerConfig &p : config.peers) {
 		PeerRuntime rt = runtime ? runtime(p.public_key) : PeerRuntime{};
-		line("public_key", wg_key_to_hex(p.public_key));
+		line("public_key", to_hex(p.public_key));
 		if (p.preshared_key)
-			line("preshared_key", wg_key_to_hex(*p.preshared_key));
+			line("preshared_key", to_hex(*p.preshared_key));
 		if (rt.endpoint)
 			line("endpoint", rt.endpoint->to_string());
 		else if (p.endpoint)
@@ -185,7 +185,7 @@ UapiSetRequest uapi_parse_set(std::string_view body)
 		std::string_view key = line.substr(0, eq), value = line.substr(eq + 1);
 		if (key == "public_key") {
 			peer = &req.peers.emplace_back();
-			peer->public_key = hex_key(value, "public_key");
+			peer->public_key = hex_key<PublicKey>(value, "public_key");
 		} else if (peer) {
 			handle_peer_line(*peer, key, value);
 		} else {
@@ -198,7 +198,7 @@ UapiSetRequest uapi_parse_set(std::string_view body)
 UapiApplied uapi_apply_set(const DeviceConfig &current, const UapiSetRequest &req)
 {
 	DeviceConfig next = current;
-	std::set<WgKey> recreated; // existed before, removed, then added again
+	std::set<PublicKey> recreated; // existed before, removed, then added again
 	auto drop = [&](std::vector<PeerConfig>::iterator it) {
 		if (current.find_peer(it->public_key))
 			recreated.insert(it->public_key);
@@ -208,15 +208,15 @@ UapiApplied uapi_apply_set(const DeviceConfig &current, const UapiSetRequest &re
 	if (req.private_key)
 		next.iface.private_key = req.private_key->is_zero()
 					     ? std::nullopt
-					     : std::optional<WgKey>(*req.private_key);
+					     : std::optional<PrivateKey>(*req.private_key);
 	if (req.listen_port)
 		next.iface.listen_port = *req.listen_port;
 	if (req.fwmark)
 		next.iface.fwmark = *req.fwmark;
 
-	std::optional<WgKey> own;
+	std::optional<PublicKey> own;
 	if (next.iface.private_key)
-		own = wg_key_public_from_private(*next.iface.private_key);
+		own = public_key_of(*next.iface.private_key);
 	if (own && req.private_key) {
 		// wireguard-go drops a peer that is now ourselves.
 		auto it = std::find_if(next.peers.begin(), next.peers.end(),
@@ -245,7 +245,7 @@ UapiApplied uapi_apply_set(const DeviceConfig &current, const UapiSetRequest &re
 		if (c.preshared_key)
 			p->preshared_key = c.preshared_key->is_zero()
 					       ? std::nullopt
-					       : std::optional<WgKey>(*c.preshared_key);
+					       : std::optional<PresharedKey>(*c.preshared_key);
 		if (c.endpoint)
 			p->endpoint = c.endpoint;
 		if (c.persistent_keepalive)
@@ -262,7 +262,7 @@ UapiApplied uapi_apply_set(const DeviceConfig &current, const UapiSetRequest &re
 	}
 
 	// A key only counts as recreated if it is there again at the end.
-	std::erase_if(recreated, [&](const WgKey &k) { return !next.find_peer(k); });
+	std::erase_if(recreated, [&](const PublicKey &k) { return !next.find_peer(k); });
 	ConfigDelta delta = config_diff(current, next, recreated);
 	return UapiApplied{std::move(next), std::move(delta)};
 }

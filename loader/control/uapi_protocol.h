@@ -76,7 +76,7 @@ struct PeerRuntime {
 	std::uint64_t tx_bytes = 0;
 	std::optional<Endpoint> endpoint; // learned by roaming; overrides the configured one
 };
-using PeerRuntimeLookup = std::function<PeerRuntime(const WgKey &public_key)>;
+using PeerRuntimeLookup = std::function<PeerRuntime(const PublicKey &public_key)>;
 
 // The full answer to "get=1", ending in "errno=0\n\n". listen_port and fwmark are left
 // out when zero and private_key when unset, as wireguard-go does. runtime may be empty
@@ -86,10 +86,10 @@ std::string uapi_get_response(const DeviceConfig &config, const PeerRuntimeLooku
 // ---- set ------------------------------------------------------------------------------
 
 struct UapiPeerChange {
-	WgKey public_key;
+	PublicKey public_key;
 	bool remove = false;
-	bool update_only = false;	    // do nothing if the peer does not exist yet
-	std::optional<WgKey> preshared_key; // all-zero: remove the preshared key
+	bool update_only = false;		   // do nothing if the peer does not exist yet
+	std::optional<PresharedKey> preshared_key; // all-zero: remove the preshared key
 	std::optional<Endpoint> endpoint;
 	std::optional<std::uint16_t> persistent_keepalive;
 	bool replace_allowed_ips = false; // drop the old ones before adding allowed_ips
@@ -99,7 +99,7 @@ struct UapiPeerChange {
 };
 
 struct UapiSetRequest {
-	std::optional<WgKey> private_key; // all-zero: remove the private key
+	std::optional<PrivateKey> private_key; // all-zero: remove the private key
 	std::optional<std::uint16_t> listen_port;
 	std::optional<std::uint32_t> fwmark;
 	bool replace_peers = false;

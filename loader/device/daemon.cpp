@@ -326,7 +326,7 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 				log("%s", e.what());
 			}
 		}
-	});
+	}, noise::boottime_ns);
 	undo.push_back([this] {
 		reassembled.reset();
 		device->shutdown();
@@ -353,14 +353,13 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (epoll_fd < 0 || timer_fd < 0 || signal_fd < 0)
 		throw std::runtime_error(std::string("event loop: ") + std::strerror(errno));
-	ring = ring_buffer__new(
-		dp->events_fd(),
-		[](void *ctx, void *data, size_t size) -> int {
-			static_cast<Impl *>(ctx)->device->on_event(data, size);
-			return 0;
-		},
-		this, nullptr);
-	if (!ring)
+	// Both rings (events, then staged packets) behind one epoll fd.
+	ring_buffer_sample_fn on_record = [](void *ctx, void *data, size_t size) -> int {
+		static_cast<Impl *>(ctx)->device->on_event(data, size);
+		return 0;
+	};
+	ring = ring_buffer__new(dp->events_fd(), on_record, this, nullptr);
+	if (!ring || ring_buffer__add(ring, dp->staged_fd(), on_record, this))
 		throw std::runtime_error(std::string("ring buffer: ") + std::strerror(errno));
 	itimerspec its{};
 	its.it_interval.tv_nsec = TICK_NS;
@@ -391,7 +390,7 @@ std::string Daemon::Impl::handle_uapi(UapiOp op, std::string_view body)
 {
 	if (op == UapiOp::get)
 		return uapi_get_response(device->config(),
-					 [this](const WgKey &k) { return device->runtime(k); });
+					 [this](const PublicKey &k) { return device->runtime(k); });
 	try {
 		UapiSetRequest request = uapi_parse_set(body);
 		UapiApplied applied = uapi_apply_set(device->config(), request);

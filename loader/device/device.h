@@ -1,35 +1,53 @@
-// device/device.h — one xwg interface at run time (the daemon's half of WireGuard's device.c,
-// send.c and receive.c): the local identity, the peers, the index table, and the glue
-// between the handshake library, the timers, the UDP sockets and the data plane's maps.
+// device/device.h — one xwg interface at run time: the small thing that wires WireGuard's
+// concepts together (Linux device.c). It owns the local identity and the index table,
+// and hands the rest to one piece per concept:
+//
+//   peer.h        the peers and their slots in the data plane
+//   keypair.h     sessions: rotation per peer, install/retire/wipe in the data plane
+//   endpoint.h    where each peer's packets go, with the kernel's route
+//   allowedips.h  cryptokey routing: the LPM tries and the routes
+//   timers.h      WireGuard's per-peer timers
+//   send.cpp      initiations, keepalives, staged and oversize packets (send.c)
+//   receive.cpp   handshake and cookie messages, the under-load policy (receive.c)
+//   events.cpp    the data plane's events ring and the tick that turns its per-peer
+//                 timestamps into timer events
+//
+// It reaches the data plane and the network through interfaces (dataplane_interface.h,
+// network.h) and reads time from a clock it is given, so all of it is unit-tested with
+// fakes (tests/device_test.cpp).
 //
 // Single-threaded: the daemon's event loop calls every method. Configuration changes come
-// as a new model plus its delta (uapi_protocol.h); apply() does the work that can fail
-// first (binding a new port) and changes nothing when it throws.
+// as a new model plus its delta (control/uapi_protocol.h); apply() does the work that can
+// fail first (binding a new port) and changes nothing when it throws.
 #pragma once
 
-#include "loader/kernel/dataplane.h"
 #include "loader/control/device_config.h"
+#include "loader/control/uapi_protocol.h"
+#include "loader/device/allowedips.h"
+#include "loader/device/dataplane_interface.h"
+#include "loader/device/endpoint.h"
+#include "loader/device/keypair.h"
+#include "loader/device/network.h"
+#include "loader/device/peer.h"
+#include "loader/device/timers.h"
 #include "loader/noise/cookie.h"
 #include "loader/noise/handshake.h"
 #include "loader/noise/index_table.h"
 #include "loader/noise/ratelimiter.h"
-#include "loader/device/peer.h"
-#include "loader/device/timers.h"
-#include "loader/kernel/udp_socket.h"
-#include "loader/control/uapi_protocol.h"
 
 #include <functional>
-#include <map>
 #include <memory>
+#include <span>
 
 namespace xwg {
 
-// Adds (true) or removes (false) the route for an allowed IP; may throw on add.
-using RouteHook = std::function<void(const Cidr &prefix, bool add)>;
+// CLOCK_BOOTTIME in nanoseconds, as the data plane counts (noise::boottime_ns).
+using Clock = std::function<std::uint64_t()>;
 
 class Device {
 public:
-	Device(Dataplane &dp, UdpSockets &udp, const TimerSettings &settings, RouteHook routes);
+	Device(DataplaneInterface &dp, Network &net, const TimerSettings &settings,
+	       RouteHook routes, Clock clock);
 	~Device();
 	Device(const Device &) = delete;
 	Device &operator=(const Device &) = delete;
@@ -40,48 +58,50 @@ public:
 	const DeviceConfig &config() const { return config_; }
 	// The tunnel's MTU changed (the daemon checked it): the daemon's sends pad to it.
 	void set_mtu(unsigned mtu) { config_.iface.mtu = mtu; }
-	PeerRuntime runtime(const WgKey &public_key) const;
+	PeerRuntime runtime(const PublicKey &public_key) const;
 
 	// A datagram from a UDP socket; queue_depth: how many more are waiting.
-	void on_datagram(const UdpSockets::Datagram &d, std::size_t queue_depth);
-	// One record from the events ring buffer.
+	void on_datagram(const Datagram &d, std::size_t queue_depth);
+	// One record from the events ring or the staged ring.
 	void on_event(const void *data, std::size_t len);
-	// Timer tick: turn peer_stats into timer events, run what expired.
+	// Timer tick: turn peer_stats into timer events, run what expired, wipe retired keys.
 	void tick(std::uint64_t now);
 	// Routes or addresses changed: look every endpoint's route up again.
 	void refresh_routes();
-	// Everything off: keypairs out of the maps, peers cleared.
+	// Everything off: keypairs retired and wiped, peers' timers stopped.
 	void shutdown();
 
-private:
-	friend class PeerKeypairStore;
-	Peer *peer_by_id(std::uint32_t id);
-	Peer *add_peer(const PeerConfig &pc);
-	void remove_peer(const WgKey &key);
-	void set_endpoint(Peer &peer, const Endpoint &ep);
-	void write_endpoint(Peer &peer);
-	void set_private_key(const std::optional<WgKey> &key);
+	// For tests and `xwg show`: the peer with this key, if any.
+	const Peer *peer(const PublicKey &public_key) const { return peers_.find(public_key); }
 
-	// send.c
+private:
+	Peer *add_peer(const PeerConfig &pc);
+	void remove_peer(const PublicKey &key);
+	void set_private_key(const std::optional<PrivateKey> &key);
+	void set_endpoint(Peer &peer, const Endpoint &ep);
+	void forget_handshake(Peer &peer);
+
+	// send.cpp
 	void send_initiation(Peer &peer, bool retry);
 	void send_keepalive(Peer &peer);
 	void send_staged(Peer &peer);
 	bool send_data(Peer &peer, std::span<const std::uint8_t> plain);
-	bool current_usable(Peer &peer, std::uint64_t now);
+	bool current_usable(const Peer &peer, std::uint64_t now) const;
 	void keep_key_fresh_on_send(Peer &peer, std::uint64_t now);
-	// receive.c
-	void consume_initiation(const UdpSockets::Datagram &d, std::uint64_t now);
-	void consume_response(const UdpSockets::Datagram &d, std::uint64_t now);
-	void consume_cookie(const UdpSockets::Datagram &d, std::uint64_t now);
+	std::uint32_t new_index(const Peer &peer);
+	// receive.cpp
+	void consume_initiation(const Datagram &d, std::uint64_t now);
+	void consume_response(const Datagram &d, std::uint64_t now);
+	void consume_cookie(const Datagram &d, std::uint64_t now);
 	bool begin_session(Peer &peer, std::uint64_t now);
 	void handshake_complete(Peer &peer, std::uint64_t now);
-	std::uint32_t new_index(const Peer &peer);
-	void refresh_route(Peer &peer);
+	// events.cpp
+	void on_stats(Peer &peer, const PeerStats &stats, std::uint64_t now);
 
-	Dataplane &dp_;
-	UdpSockets &udp_;
+	DataplaneInterface &dp_;
+	Network &net_;
 	TimerSettings settings_;
-	RouteHook routes_;
+	Clock clock_;
 	DeviceConfig config_;
 	noise::Identity identity_;
 	bool have_identity_ = false;
@@ -89,10 +109,10 @@ private:
 	noise::LoadMonitor load_;
 	noise::Ratelimiter ratelimiter_;
 	noise::IndexTable indices_;
-	CounterSlots slots_;
-	PeerIds ids_;
-	std::map<WgKey, std::unique_ptr<Peer>> peers_;
-	std::vector<Peer *> by_id_;
+	Keypairs keypairs_;
+	Endpoints endpoints_;
+	AllowedIps allowed_ips_;
+	Peers peers_;
 };
 
 } // namespace xwg

@@ -1,46 +1,31 @@
-// device/keypair.cpp — previous/current/next; see keypair.h.
+// device/keypair.cpp — previous/current/next and the keypairs' life in the data plane;
+// see keypair.h.
 #include "loader/device/keypair.h"
+
+#include <sodium.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 namespace xwg {
 
-CounterSlots::CounterSlots(std::uint32_t count) : used_(count, false)
-{
-	free_.reserve(count);
-	for (std::uint32_t i = count; i-- > 0;)
-		free_.push_back(i);
-}
-
-std::optional<std::uint32_t> CounterSlots::take()
-{
-	if (free_.empty())
-		return std::nullopt;
-	std::uint32_t slot = free_.back();
-	free_.pop_back();
-	used_[slot] = true;
-	return slot;
-}
-
-void CounterSlots::give_back(std::uint32_t slot)
-{
-	if (slot < used_.size() && used_[slot]) {
-		used_[slot] = false;
-		free_.push_back(slot);
-	}
-}
+// ---- one peer's three sessions ----------------------------------------------------------
 
 void KeypairRotation::drop(std::optional<Entry> &slot)
 {
 	if (!slot)
 		return;
-	store_.erase(slot->keypair.local_index, slot->counter_slot);
+	store_.retire(slot->keypair.local_index, slot->counter_slot);
 	slot.reset(); // noise::Keypair's keys wipe themselves
 }
 
-bool KeypairRotation::add(const noise::Keypair &keypair, std::uint32_t counter_slot)
+bool KeypairRotation::add(const noise::Keypair &keypair)
 {
-	if (!store_.install(keypair, counter_slot))
+	const auto counter_slot = store_.install(keypair);
+	if (!counter_slot)
 		return false;
-	Entry fresh{keypair, counter_slot};
+	Entry fresh{keypair, *counter_slot};
 	if (keypair.initiator) {
 		// We initiated: the peer has these keys already, send with them at once. An
 		// unconfirmed next (from a crossing handshake) becomes previous, so late data
@@ -87,6 +72,117 @@ void KeypairRotation::clear()
 	drop(previous_);
 	drop(current_);
 	drop(next_);
+}
+
+// ---- counter slots ----------------------------------------------------------------------
+
+CounterSlots::CounterSlots(std::uint32_t count) : used_(count, false)
+{
+	for (std::uint32_t i = 0; i < count; ++i)
+		free_.push_back(i);
+}
+
+std::optional<std::uint32_t> CounterSlots::take()
+{
+	if (free_.empty())
+		return std::nullopt;
+	std::uint32_t slot = free_.front();
+	free_.pop_front();
+	used_[slot] = true;
+	return slot;
+}
+
+void CounterSlots::give_back(std::uint32_t slot)
+{
+	if (slot < used_.size() && used_[slot]) {
+		used_[slot] = false;
+		free_.push_back(slot);
+	}
+}
+
+// ---- the device's keypairs in the data plane --------------------------------------------
+
+class Keypairs::PeerStore final : public KeypairStore {
+public:
+	PeerStore(Keypairs &owner, std::uint32_t peer_id) : owner_(owner), peer_id_(peer_id) {}
+
+	std::optional<std::uint32_t> install(const noise::Keypair &kp) override
+	{
+		return owner_.install(peer_id_, kp);
+	}
+	void retire(std::uint32_t local_index, std::uint32_t slot) override
+	{
+		owner_.retire(local_index, slot);
+	}
+	void set_current(std::uint32_t local_index) override
+	{
+		owner_.dp_.set_peer_current(peer_id_, local_index);
+	}
+
+private:
+	Keypairs &owner_;
+	std::uint32_t peer_id_;
+};
+
+Keypairs::Keypairs(DataplaneInterface &dp, noise::IndexTable &indices, std::uint32_t slots)
+	: dp_(dp), indices_(indices), slots_(slots)
+{
+}
+
+Keypairs::~Keypairs()
+{
+	collect();
+}
+
+std::unique_ptr<KeypairStore> Keypairs::store_for(std::uint32_t peer_id)
+{
+	return std::make_unique<PeerStore>(*this, peer_id);
+}
+
+std::optional<std::uint32_t> Keypairs::install(std::uint32_t peer_id, const noise::Keypair &kp)
+{
+	const auto slot = slots_.take();
+	if (!slot) {
+		std::fprintf(stderr, "xwg: no free keypair slot; session dropped\n");
+		return std::nullopt;
+	}
+	xwg_keypair value;
+	noise::to_map_value(kp, peer_id, *slot, value);
+	const bool ok = dp_.install_keypair(kp.local_index, *slot, value);
+	sodium_memzero(&value, sizeof(value));
+	if (!ok) {
+		std::fprintf(stderr, "xwg: writing keypair %08x failed: %s\n", kp.local_index,
+			     std::strerror(errno));
+		slots_.give_back(*slot); // never live: no program can have seen it
+		return std::nullopt;
+	}
+	return slot;
+}
+
+void Keypairs::retire(std::uint32_t local_index, std::uint32_t slot)
+{
+	dp_.retire_keypair(slot);
+	retiring_.emplace_back(local_index, slot);
+}
+
+std::size_t Keypairs::collect()
+{
+	if (retiring_.empty())
+		return 0;
+	// Everything in the list was marked before this grace period began.
+	if (!dp_.grace_period()) {
+		std::fprintf(stderr, "xwg: no kernel grace period (%s); keys wiped later\n",
+			     std::strerror(errno));
+		return 0;
+	}
+	const auto done = std::move(retiring_);
+	retiring_.clear();
+	for (auto [local_index, slot] : done) {
+		dp_.wipe_keypair(local_index, slot);
+		indices_.remove(local_index);
+		slots_.give_back(slot);
+	}
+	return done.size();
 }
 
 } // namespace xwg

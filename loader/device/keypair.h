@@ -1,4 +1,8 @@
-// device/keypair.h — a peer's three sessions (whitepaper §6.3, Linux noise.c's
+// device/keypair.h — every session key of the device, from the handshake that makes it to
+// the wipe that ends it (Linux noise.c's keypair half), and the one owner of the data
+// plane's keypair state (include/xwg/maps.h: xwg_keypair_state).
+//
+// Per peer, KeypairRotation holds three sessions (whitepaper §6.3, Linux's
 // add_new_keypair and wg_noise_received_with_keypair):
 //
 //   previous  still decrypts late packets of the session before
@@ -8,38 +12,40 @@
 //             only then becomes current, so we never send with keys the peer may not have.
 //
 // A new initiator session becomes current at once (previous <- current); a new responder
-// session becomes next and drops previous. A keypair leaving the set is erased from the
-// data plane (which zeroes the keys) and its counter slot is freed.
+// session becomes next and drops previous.
+//
+// Device-wide, Keypairs installs and retires them in the data plane:
+// - install: a free counter slot is marked LIVE for the keypair (counter 0), then the
+//   `keypairs` entry is written;
+// - retire: the slot is marked RETIRED at once, so neither program starts using the keys
+//   again; nothing else changes yet;
+// - collect (every tick, and at shutdown): one kernel grace period for everything retired
+//   so far, then the keys are wiped in place, the entries deleted, and slots and indices
+//   freed. Slots are handed out oldest-freed first.
 #pragma once
 
+#include "loader/device/dataplane_interface.h"
+#include "loader/noise/index_table.h"
 #include "loader/noise/keypair.h"
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace xwg {
 
-// Where keypairs go: the data plane's `keypairs` map and the peer's current_index.
+// Where one peer's keypairs go (Keypairs::store_for in the daemon, a recorder in tests).
 class KeypairStore {
 public:
 	virtual ~KeypairStore() = default;
-	virtual bool install(const noise::Keypair &keypair, std::uint32_t counter_slot) = 0;
-	virtual void erase(std::uint32_t local_index, std::uint32_t counter_slot) = 0;
+	// Into the data plane, LIVE; the counter slot it got, nullopt when refused.
+	virtual std::optional<std::uint32_t> install(const noise::Keypair &keypair) = 0;
+	// Out of use at once, wiped later (after a grace period).
+	virtual void retire(std::uint32_t local_index, std::uint32_t counter_slot) = 0;
 	virtual void set_current(std::uint32_t local_index) = 0; // 0: none
-};
-
-// The free entries of `send_counters` (one per live keypair).
-class CounterSlots {
-public:
-	explicit CounterSlots(std::uint32_t count);
-	std::optional<std::uint32_t> take();
-	void give_back(std::uint32_t slot);
-	std::size_t available() const { return free_.size(); }
-
-private:
-	std::vector<std::uint32_t> free_;
-	std::vector<bool> used_;
 };
 
 class KeypairRotation {
@@ -54,12 +60,12 @@ public:
 	KeypairRotation &operator=(const KeypairRotation &) = delete;
 
 	// After begin_session: installs the keypair and rotates. False (nothing changed) when
-	// the store refused it; the caller still owns the slot then.
-	bool add(const noise::Keypair &keypair, std::uint32_t counter_slot);
+	// the store refused it.
+	bool add(const noise::Keypair &keypair);
 	// The data plane saw data with local_index: if that is `next`, it becomes current.
 	// True when it did (the caller reports on_handshake_complete and sends staged packets).
 	bool confirm(std::uint32_t local_index);
-	// Erases all three (zero_key_material, peer removed, private key changed).
+	// Retires all three (zero_key_material, peer removed, private key changed).
 	void clear();
 
 	const Entry *previous() const { return previous_ ? &*previous_ : nullptr; }
@@ -73,6 +79,46 @@ private:
 	std::optional<Entry> previous_;
 	std::optional<Entry> current_;
 	std::optional<Entry> next_;
+};
+
+// The free entries of `keypair_slots`: the one freed longest ago first.
+class CounterSlots {
+public:
+	explicit CounterSlots(std::uint32_t count);
+	std::optional<std::uint32_t> take();
+	void give_back(std::uint32_t slot);
+	std::size_t available() const { return free_.size(); }
+
+private:
+	std::deque<std::uint32_t> free_;
+	std::vector<bool> used_;
+};
+
+class Keypairs {
+public:
+	Keypairs(DataplaneInterface &dp, noise::IndexTable &indices,
+		 std::uint32_t slots = XWG_MAX_KEYPAIRS);
+	~Keypairs();
+	Keypairs(const Keypairs &) = delete;
+	Keypairs &operator=(const Keypairs &) = delete;
+
+	// The store of @peer_id's rotation. Keypairs must outlive it.
+	std::unique_ptr<KeypairStore> store_for(std::uint32_t peer_id);
+	// Wipes everything retired so far, after one kernel grace period; returns how many.
+	// Without a grace period (it failed) nothing is wiped, and the next call tries again.
+	std::size_t collect();
+	std::size_t retiring() const { return retiring_.size(); }
+	std::size_t free_slots() const { return slots_.available(); }
+
+private:
+	class PeerStore;
+	std::optional<std::uint32_t> install(std::uint32_t peer_id, const noise::Keypair &kp);
+	void retire(std::uint32_t local_index, std::uint32_t slot);
+
+	DataplaneInterface &dp_;
+	noise::IndexTable &indices_;
+	CounterSlots slots_;
+	std::vector<std::pair<std::uint32_t, std::uint32_t>> retiring_; // local index, slot
 };
 
 } // namespace xwg

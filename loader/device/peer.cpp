@@ -12,11 +12,6 @@ Peer::Peer(std::uint32_t id_, const noise::Identity &identity, const PublicKey &
 {
 }
 
-void Peer::reset_handshake(const noise::Identity &identity)
-{
-	handshake = std::make_unique<noise::Handshake>(identity, public_key, psk);
-}
-
 std::optional<std::uint32_t> PeerIds::take()
 {
 	for (std::uint32_t i = 0; i < used_.size(); ++i)
@@ -31,6 +26,53 @@ void PeerIds::give_back(std::uint32_t id)
 {
 	if (id < used_.size())
 		used_[id] = false;
+}
+
+Peers::Peers(DataplaneInterface &dp, std::uint32_t max) : dp_(dp), ids_(max), by_id_(max, nullptr)
+{
+}
+
+Peer *Peers::create(const PublicKey &key,
+		    const std::function<std::unique_ptr<Peer>(std::uint32_t id)> &make)
+{
+	const auto id = ids_.take();
+	if (!id)
+		return nullptr;
+	auto peer = make(*id);
+	dp_.clear_peer(*id); // counters of an earlier peer with this id start from zero
+	xwg_peer value{};
+	value.active = 1;
+	dp_.set_peer(*id, value);
+	Peer *raw = peer.get();
+	by_id_[*id] = raw;
+	peers_[key] = std::move(peer);
+	return raw;
+}
+
+void Peers::erase(const PublicKey &key)
+{
+	auto it = peers_.find(key);
+	if (it == peers_.end())
+		return;
+	const std::uint32_t id = it->second->id;
+	dp_.clear_peer(id);
+	by_id_[id] = nullptr;
+	ids_.give_back(id);
+	peers_.erase(it);
+}
+
+Peer *Peers::find(const PublicKey &key) const
+{
+	auto it = peers_.find(key);
+	return it == peers_.end() ? nullptr : it->second.get();
+}
+
+std::uint32_t Peers::id_bound() const
+{
+	for (std::uint32_t id = static_cast<std::uint32_t>(by_id_.size()); id > 0; --id)
+		if (by_id_[id - 1])
+			return id;
+	return 0;
 }
 
 } // namespace xwg

@@ -1,17 +1,21 @@
-// device/peer.h — one remote peer as the daemon keeps it: its handshake, cookie state, timers,
-// sessions, staged packets and the endpoint we send to. Its configuration lives in the
-// DeviceConfig model; this is the runtime half. The peer id is its index in the data
-// plane's `peers` array.
+// device/peer.h — one remote peer as the daemon keeps it (Linux peer.c): its handshake,
+// cookie state, timers, sessions, staged packets and the endpoint we send to, and the
+// device's set of peers. Its configuration lives in the DeviceConfig model; this is the
+// runtime half. The peer id is its index in the data plane's `peers` and `endpoints`.
 #pragma once
 
-#include "loader/types/ip_prefix.h"
+#include "loader/device/dataplane_interface.h"
 #include "loader/device/keypair.h"
+#include "loader/device/timers.h"
 #include "loader/noise/cookie.h"
 #include "loader/noise/handshake.h"
-#include "loader/device/timers.h"
+#include "loader/types/ip_prefix.h"
+#include "loader/types/keys.h"
 
 #include <ctime>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -46,9 +50,6 @@ struct Peer {
 	// Bytes the daemon itself moved (handshakes, keepalives, staged packets).
 	std::uint64_t daemon_tx_bytes = 0;
 	std::uint64_t daemon_rx_bytes = 0;
-
-	// Rebuilds the handshake for a new local identity (static-static DH changes).
-	void reset_handshake(const noise::Identity &identity);
 };
 
 // Free peer ids: the lowest unused first, so `bpftool map dump` stays compact.
@@ -60,6 +61,38 @@ public:
 
 private:
 	std::vector<bool> used_;
+};
+
+// The device's peers, by public key and by id, and their slots in the data plane.
+class Peers {
+public:
+	explicit Peers(DataplaneInterface &dp, std::uint32_t max = XWG_MAX_PEERS);
+
+	// A new peer under a fresh id (@make builds it), active in the data plane with zeroed
+	// counters; nullptr when every id is taken.
+	Peer *create(const PublicKey &key,
+		     const std::function<std::unique_ptr<Peer>(std::uint32_t id)> &make);
+	// Out of the data plane and forgotten (the caller has stopped its timers and retired
+	// its keypairs).
+	void erase(const PublicKey &key);
+
+	Peer *find(const PublicKey &key) const;
+	Peer *by_id(std::uint32_t id) const { return id < by_id_.size() ? by_id_[id] : nullptr; }
+	std::size_t size() const { return peers_.size(); }
+	// One past the highest id in use.
+	std::uint32_t id_bound() const;
+	template <class F> void for_each(F &&f) const
+	{
+		for (Peer *p : by_id_)
+			if (p)
+				f(*p);
+	}
+
+private:
+	DataplaneInterface &dp_;
+	PeerIds ids_;
+	std::map<PublicKey, std::unique_ptr<Peer>> peers_;
+	std::vector<Peer *> by_id_;
 };
 
 } // namespace xwg

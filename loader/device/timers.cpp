@@ -67,9 +67,10 @@ TimerSettings TimerSettings::from_environment()
 		throw std::invalid_argument("XWG_REKEY_AFTER_MESSAGES (" + std::to_string(s.rekey_after_messages) +
 					    ") must be below XWG_REJECT_AFTER_MESSAGES (" +
 					    std::to_string(s.reject_after_messages) + ")");
-	// Jitter stays a fraction of the retransmit time when tests shorten it.
-	if (s.rekey_timeout_ns < 5'000'000'000ULL)
-		s.jitter_max_ns = s.rekey_timeout_ns / 15;
+	// Jitter keeps its share of the retransmit time when tests shorten it.
+	if (s.rekey_timeout_ns < protocol::to_ns(protocol::rekey_timeout))
+		s.jitter_max_ns = s.rekey_timeout_ns /
+				  (protocol::rekey_timeout / protocol::rekey_timeout_jitter_max);
 	return s;
 }
 

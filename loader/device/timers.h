@@ -19,6 +19,7 @@
 // and call run_expired() with the time now; it calls back into Actions for what is due.
 #pragma once
 
+#include "loader/types/protocol_times.h"
 #include "xwg/protocol.h"
 
 #include <cstdint>
@@ -27,14 +28,16 @@
 
 namespace xwg {
 
-// Protocol times in nanoseconds; defaults are the specification's, tests shorten them.
+// Protocol times in nanoseconds (the data plane's config takes them so); defaults are the
+// specification's (types/protocol_times.h), tests shorten them.
 struct TimerSettings {
-	std::uint64_t rekey_after_time_ns = 120'000'000'000ULL;
-	std::uint64_t reject_after_time_ns = 180'000'000'000ULL;
-	std::uint64_t rekey_attempt_time_ns = 90'000'000'000ULL;
-	std::uint64_t rekey_timeout_ns = 5'000'000'000ULL;
-	std::uint64_t keepalive_timeout_ns = 10'000'000'000ULL;
-	std::uint64_t jitter_max_ns = 333'000'000ULL; // upper bound of the random extra delay
+	std::uint64_t rekey_after_time_ns = protocol::to_ns(protocol::rekey_after_time);
+	std::uint64_t reject_after_time_ns = protocol::to_ns(protocol::reject_after_time);
+	std::uint64_t rekey_attempt_time_ns = protocol::to_ns(protocol::rekey_attempt_time);
+	std::uint64_t rekey_timeout_ns = protocol::to_ns(protocol::rekey_timeout);
+	std::uint64_t keepalive_timeout_ns = protocol::to_ns(protocol::keepalive_timeout);
+	// Upper bound of the random extra delay on initiations.
+	std::uint64_t jitter_max_ns = protocol::to_ns(protocol::rekey_timeout_jitter_max);
 	std::uint64_t rekey_after_messages = XWG_REKEY_AFTER_MESSAGES;
 	std::uint64_t reject_after_messages = XWG_REJECT_AFTER_MESSAGES;
 

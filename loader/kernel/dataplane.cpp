@@ -1,8 +1,9 @@
-// kernel/dataplane.cpp — loads xwg_rx, xwg_tx and xwg_tun through their libbpf skeletons with
-// one set of maps (created by xwg_rx, reused by the others), optionally pins them, and
-// gives typed access to them.
+// kernel/dataplane.cpp — loads xwg_rx, xwg_tx, xwg_tun and xwg_ctl through their libbpf
+// skeletons with one set of maps (created by xwg_rx, reused by the others), optionally pins
+// them, and gives typed access to them.
 #include "loader/kernel/dataplane.h"
 
+#include "xwg_ctl.skel.h"
 #include "xwg_rx.skel.h"
 #include "xwg_tun.skel.h"
 #include "xwg_tx.skel.h"
@@ -18,8 +19,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <chrono>
-#include <thread>
 #include <vector>
 
 namespace xwg {
@@ -45,6 +44,33 @@ bool is_internal(bpf_map *m)
 	return std::strchr(bpf_map__name(m), '.') != nullptr;
 }
 
+// Points every named map of @obj at xwg_rx's.
+void share_maps(bpf_object *obj, bpf_object *rx, const char *name)
+{
+	bpf_map *m;
+	bpf_object__for_each_map(m, obj)
+	{
+		if (is_internal(m))
+			continue;
+		bpf_map *src = bpf_object__find_map_by_name(rx, bpf_map__name(m));
+		if (!src)
+			throw std::runtime_error(std::string(name) + " map " + bpf_map__name(m) +
+						 " has no counterpart in xwg_rx");
+		if (int err = bpf_map__reuse_fd(m, bpf_map__fd(src)))
+			throw failure(std::string("share map ") + bpf_map__name(m), err);
+	}
+}
+
+template <typename T> T *mmap_array(int fd, std::size_t entries, std::size_t &len, const char *name)
+{
+	const std::size_t page = static_cast<std::size_t>(getpagesize());
+	len = (entries * sizeof(T) + page - 1) & ~(page - 1);
+	void *p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		throw failure(std::string("mmap ") + name, errno);
+	return static_cast<T *>(p);
+}
+
 int possible_cpus()
 {
 	static const int n = libbpf_num_possible_cpus();
@@ -65,38 +91,35 @@ Dataplane::Dataplane(const DataplaneOptions &opts) : pin_dir_(opts.pin_dir)
 		tun_ = xwg_tun__open();
 		if (!tun_)
 			throw failure("open xwg_tun", errno);
+		ctl_ = xwg_ctl__open();
+		if (!ctl_)
+			throw failure("open xwg_ctl", errno);
 		if (int err = xwg_rx__load(rx_))
 			throw failure("load xwg_rx (see the verifier log above)", err);
-		// Share every named map of xwg_rx with xwg_tx.
-		for (bpf_map *m : maps_of(tx_)) {
-			if (is_internal(m))
-				continue;
-			bpf_map *src = bpf_object__find_map_by_name(rx_->obj, bpf_map__name(m));
-			if (!src)
-				throw std::runtime_error(std::string("xwg_tx map ") + bpf_map__name(m) +
-							 " has no counterpart in xwg_rx");
-			if (int err = bpf_map__reuse_fd(m, bpf_map__fd(src)))
-				throw failure(std::string("share map ") + bpf_map__name(m), err);
-		}
+		share_maps(tx_->obj, rx_->obj, "xwg_tx");
+		share_maps(ctl_->obj, rx_->obj, "xwg_ctl");
 		if (int err = xwg_tx__load(tx_))
 			throw failure("load xwg_tx (see the verifier log above)", err);
 		if (int err = xwg_tun__load(tun_))
 			throw failure("load xwg_tun", err);
+		if (int err = xwg_ctl__load(ctl_))
+			throw failure("load xwg_ctl (see the verifier log above)", err);
 
-		send_counters_len_ = (XWG_MAX_KEYPAIRS * sizeof(uint64_t) + getpagesize() - 1) &
-				     ~(size_t)(getpagesize() - 1);
-		void *p = mmap(nullptr, send_counters_len_, PROT_READ | PROT_WRITE, MAP_SHARED,
-			       bpf_map__fd(rx_->maps.send_counters), 0);
-		if (p == MAP_FAILED)
-			throw failure("mmap send_counters", errno);
-		send_counters_ = static_cast<uint64_t *>(p);
-		peers_len_ = (XWG_MAX_PEERS * sizeof(xwg_peer) + getpagesize() - 1) &
-			     ~(size_t)(getpagesize() - 1);
-		p = mmap(nullptr, peers_len_, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 bpf_map__fd(rx_->maps.peers), 0);
-		if (p == MAP_FAILED)
-			throw failure("mmap peers", errno);
-		peers_ = static_cast<xwg_peer *>(p);
+		keypair_slots_ = mmap_array<xwg_keypair_slot>(bpf_map__fd(rx_->maps.keypair_slots),
+							      XWG_MAX_KEYPAIRS, keypair_slots_len_,
+							      "keypair_slots");
+		peers_ = mmap_array<xwg_peer>(bpf_map__fd(rx_->maps.peers), XWG_MAX_PEERS,
+					      peers_len_, "peers");
+
+		// Updating an array of maps returns only after synchronize_rcu(): every XDP and
+		// TC program that was running has finished (they run in RCU read sections).
+		grace_inner_fd_ = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xwg_grace_in", 4, 4, 1, nullptr);
+		if (grace_inner_fd_ < 0)
+			throw failure("create grace-period map", errno);
+		LIBBPF_OPTS(bpf_map_create_opts, grace_opts, .inner_map_fd = static_cast<__u32>(grace_inner_fd_));
+		grace_fd_ = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "xwg_grace", 4, 4, 1, &grace_opts);
+		if (grace_fd_ < 0)
+			throw failure("create grace-period map", errno);
 
 		if (!pin_dir_.empty()) {
 			std::filesystem::remove_all(pin_dir_);
@@ -122,15 +145,22 @@ Dataplane::~Dataplane() { release(); }
 
 void Dataplane::release()
 {
-	if (send_counters_)
-		munmap(send_counters_, send_counters_len_);
-	send_counters_ = nullptr;
+	if (keypair_slots_)
+		munmap(keypair_slots_, keypair_slots_len_);
+	keypair_slots_ = nullptr;
+	if (grace_fd_ >= 0)
+		close(grace_fd_);
+	if (grace_inner_fd_ >= 0)
+		close(grace_inner_fd_);
+	grace_fd_ = grace_inner_fd_ = -1;
 	if (peers_)
 		munmap(peers_, peers_len_);
 	peers_ = nullptr;
+	xwg_ctl__destroy(ctl_);
 	xwg_tun__destroy(tun_);
 	xwg_tx__destroy(tx_);
 	xwg_rx__destroy(rx_);
+	ctl_ = nullptr;
 	tun_ = nullptr;
 	tx_ = nullptr;
 	rx_ = nullptr;
@@ -195,6 +225,7 @@ unsigned Dataplane::enable_rx_cpus(const std::vector<unsigned> &cpus, xwg_config
 }
 
 int Dataplane::events_fd() const { return bpf_map__fd(rx_->maps.events); }
+int Dataplane::staged_fd() const { return bpf_map__fd(rx_->maps.staged); }
 
 bool Dataplane::update(int fd, const void *key, const void *value, uint64_t flags)
 {
@@ -232,7 +263,8 @@ bool Dataplane::set_peer(uint32_t peer_id, const xwg_peer &peer)
 bool Dataplane::clear_peer(uint32_t peer_id)
 {
 	xwg_peer empty{};
-	return set_peer(peer_id, empty) && reset_peer_stats(peer_id);
+	return set_peer(peer_id, empty) && set_endpoint(peer_id, xwg_endpoint{}) &&
+	       reset_peer_stats(peer_id);
 }
 
 std::optional<xwg_peer> Dataplane::peer(uint32_t peer_id) const
@@ -253,65 +285,123 @@ bool Dataplane::set_peer_current(uint32_t peer_id, uint32_t local_index)
 	return true;
 }
 
-bool Dataplane::set_peer_endpoint(uint32_t peer_id, const xwg_endpoint &endpoint)
+std::optional<EndpointState> Dataplane::endpoint(uint32_t peer_id) const
 {
-	if (peer_id >= XWG_MAX_PEERS) {
-		errno = EINVAL;
+	xwg_endpoint_slot slot;
+	if (bpf_map_lookup_elem_flags(bpf_map__fd(rx_->maps.endpoints), &peer_id, &slot,
+				      BPF_F_LOCK))
+		return std::nullopt;
+	return EndpointState{slot.generation, slot.ep};
+}
+
+namespace {
+
+// Runs xwg_endpoint_ctl over @r; false when the run itself failed.
+bool run_endpoint_ctl(int prog_fd, xwg_endpoint_request &r)
+{
+	xwg_endpoint_request out{};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = &r, .data_out = &out,
+		    .data_size_in = sizeof(r), .data_size_out = sizeof(out), .repeat = 1);
+	if (bpf_prog_test_run_opts(prog_fd, &opts) || opts.retval != XDP_PASS)
 		return false;
-	}
-	// Not atomic as a whole: a packet sent meanwhile may still go to the old endpoint.
-	std::memcpy(&peers_[peer_id].endpoint, &endpoint, sizeof(endpoint));
+	r = out;
 	return true;
 }
 
-bool Dataplane::set_peer_route(uint32_t peer_id, const xwg_endpoint &seen, const xwg_endpoint &next)
+} // namespace
+
+std::optional<uint32_t> Dataplane::set_endpoint(uint32_t peer_id, const xwg_endpoint &ep)
 {
-	if (peer_id >= XWG_MAX_PEERS) {
-		errno = EINVAL;
-		return false;
+	xwg_endpoint_request r{};
+	r.op = XWG_ENDPOINT_SET;
+	r.peer_id = peer_id;
+	r.ep = ep;
+	errno = 0;
+	if (!run_endpoint_ctl(bpf_program__fd(ctl_->progs.xwg_endpoint_ctl), r) || !r.result) {
+		failed_calls_++;
+		if (!errno)
+			errno = EINVAL;
+		return std::nullopt;
 	}
-	xwg_endpoint &ep = peers_[peer_id].endpoint;
-	// Only while the endpoint is still the one the route was found for: a roam since
-	// (xwg_rx writes the endpoint whole, next hop zero) comes with its own event.
-	if (std::memcmp(&ep, &seen, offsetof(xwg_endpoint, nexthop)) != 0)
-		return false;
-	// Not atomic: a packet sent meanwhile may see half of it (and go nowhere).
-	ep.ifindex = next.ifindex;
-	std::memcpy(&ep.src, &next.src, sizeof(ep.src));
-	std::memcpy(&ep.nexthop, &next.nexthop, sizeof(ep.nexthop));
-	ep.path_mtu = next.path_mtu;
-	return true;
+	return r.generation;
 }
 
-bool Dataplane::set_keypair(uint32_t local_index, const xwg_keypair &kp)
+bool Dataplane::set_endpoint_route(uint32_t peer_id, uint32_t generation, const xwg_endpoint &ep)
 {
-	return update(bpf_map__fd(rx_->maps.keypairs), &local_index, &kp);
-}
-
-bool Dataplane::delete_keypair(uint32_t local_index)
-{
-	int fd = bpf_map__fd(rx_->maps.keypairs);
-	xwg_keypair kp;
-	if (!lookup(fd, &local_index, &kp))
-		return false;
-	// Retire it in three steps, each an in-place write under the element's spin lock
-	// (BPF_F_LOCK: the same memory, so the wipe really wipes):
-	// 1. birth 0: from now on both programs see it expired (RX drops, TX stages);
-	// 2. after programs already past that check have finished (they run for
-	//    microseconds), zero the keys: a usable entry never holds a known key;
-	// 3. delete it.
-	kp.birth_ns = 0;
-	bool ok = update(fd, &local_index, &kp, BPF_EXIST | BPF_F_LOCK);
-	std::this_thread::sleep_for(std::chrono::milliseconds(2));
-	sodium_memzero(kp.recv_key, sizeof kp.recv_key);
-	sodium_memzero(kp.send_key, sizeof kp.send_key);
-	ok = update(fd, &local_index, &kp, BPF_EXIST | BPF_F_LOCK) && ok;
-	sodium_memzero(&kp, sizeof kp);
-	if (bpf_map_delete_elem(fd, &local_index)) {
+	xwg_endpoint_request r{};
+	r.op = XWG_ENDPOINT_SET_ROUTE;
+	r.peer_id = peer_id;
+	r.generation = generation;
+	r.ep = ep;
+	if (!run_endpoint_ctl(bpf_program__fd(ctl_->progs.xwg_endpoint_ctl), r)) {
 		failed_calls_++;
 		return false;
 	}
+	return r.result != 0;
+}
+
+bool Dataplane::install_keypair(uint32_t local_index, uint32_t slot, const xwg_keypair &kp)
+{
+	if (slot >= XWG_MAX_KEYPAIRS || kp.counter_slot != slot) {
+		errno = EINVAL;
+		return false;
+	}
+	xwg_keypair_slot &s = keypair_slots_[slot];
+	std::atomic_ref<__u64>(s.send_counter).store(0);
+	std::atomic_ref<uint32_t>(s.local_index).store(local_index);
+	std::atomic_ref<uint32_t>(s.state).store(XWG_KEYPAIR_LIVE);
+	if (update(bpf_map__fd(rx_->maps.keypairs), &local_index, &kp, BPF_NOEXIST))
+		return true;
+	std::atomic_ref<uint32_t>(s.state).store(XWG_KEYPAIR_UNUSED);
+	return false;
+}
+
+void Dataplane::retire_keypair(uint32_t slot)
+{
+	if (slot < XWG_MAX_KEYPAIRS)
+		std::atomic_ref<uint32_t>(keypair_slots_[slot].state).store(XWG_KEYPAIR_RETIRED);
+}
+
+bool Dataplane::grace_period()
+{
+	uint32_t zero = 0;
+	int inner = grace_inner_fd_;
+	return update(grace_fd_, &zero, &inner);
+}
+
+bool Dataplane::wipe_keypair(uint32_t local_index, uint32_t slot)
+{
+	int fd = bpf_map__fd(rx_->maps.keypairs);
+	bool ok = true;
+	if (slot >= XWG_MAX_KEYPAIRS ||
+	    std::atomic_ref<uint32_t>(keypair_slots_[slot].state).load() == XWG_KEYPAIR_LIVE) {
+		errno = EBUSY; // never wipe what a program may be using
+		return false;
+	}
+	// In place under the element's lock (BPF_F_LOCK writes the same memory), so the keys
+	// really are gone before the memory goes back to the allocator.
+	xwg_keypair zero{};
+	if (bpf_map_update_elem(fd, &local_index, &zero, BPF_EXIST | BPF_F_LOCK) && errno != ENOENT) {
+		failed_calls_++;
+		ok = false;
+	}
+	if (bpf_map_delete_elem(fd, &local_index) && errno != ENOENT) {
+		failed_calls_++;
+		ok = false;
+	}
+	std::atomic_ref<uint32_t>(keypair_slots_[slot].state).store(XWG_KEYPAIR_UNUSED);
 	return ok;
+}
+
+std::optional<xwg_keypair_slot> Dataplane::keypair_slot(uint32_t slot) const
+{
+	if (slot >= XWG_MAX_KEYPAIRS)
+		return std::nullopt;
+	xwg_keypair_slot s;
+	s.send_counter = std::atomic_ref<__u64>(keypair_slots_[slot].send_counter).load();
+	s.state = std::atomic_ref<uint32_t>(keypair_slots_[slot].state).load();
+	s.local_index = std::atomic_ref<uint32_t>(keypair_slots_[slot].local_index).load();
+	return s;
 }
 
 std::optional<xwg_keypair> Dataplane::keypair(uint32_t local_index) const
@@ -362,14 +452,14 @@ uint64_t Dataplane::take_send_counter(uint32_t slot)
 {
 	if (slot >= XWG_MAX_KEYPAIRS)
 		throw std::out_of_range("send counter slot");
-	return std::atomic_ref<uint64_t>(send_counters_[slot]).fetch_add(1);
+	return std::atomic_ref<__u64>(keypair_slots_[slot].send_counter).fetch_add(1);
 }
 
 void Dataplane::reset_send_counter(uint32_t slot, uint64_t value)
 {
 	if (slot >= XWG_MAX_KEYPAIRS)
 		throw std::out_of_range("send counter slot");
-	std::atomic_ref<uint64_t>(send_counters_[slot]).store(value);
+	std::atomic_ref<__u64>(keypair_slots_[slot].send_counter).store(value);
 }
 
 namespace {

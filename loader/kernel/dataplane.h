@@ -1,8 +1,9 @@
-// kernel/dataplane.h — the one owner of the BPF objects (xwg_rx, xwg_tx, xwg_tun) and their
-// maps. Everything else in userspace reads and writes the data plane through the typed
-// methods here and never sees a map fd (STYLE.md: one owner for the skeletons).
+// kernel/dataplane.h — the one owner of the BPF objects (xwg_rx, xwg_tx, xwg_tun, xwg_ctl)
+// and their maps. Everything else in userspace reads and writes the data plane through the
+// typed methods here and never sees a map fd (STYLE.md: one owner for the skeletons).
 #pragma once
 
+#include "loader/device/dataplane_interface.h"
 #include "xwg/drop_reasons.h"
 #include "xwg/maps.h"
 
@@ -18,6 +19,7 @@
 struct xwg_rx;
 struct xwg_tx;
 struct xwg_tun;
+struct xwg_ctl;
 
 namespace xwg {
 
@@ -26,13 +28,11 @@ struct DataplaneOptions {
 	std::string pin_dir;
 };
 
-// Per-peer counters summed over CPUs (timestamps: the latest).
-using PeerStats = xwg_peer_stats;
 using DropCounters = std::array<uint64_t, XWG_DROP_REASON_MAX>;
 
-class Dataplane {
+class Dataplane final : public DataplaneInterface {
 public:
-	// Loads the three objects with shared maps. Throws std::runtime_error naming the
+	// Loads the four objects (xwg_rx, xwg_tx, xwg_tun, xwg_ctl) with shared maps. Throws std::runtime_error naming the
 	// step that failed (and the verifier's last words when a program is refused).
 	explicit Dataplane(const DataplaneOptions &opts);
 	~Dataplane();
@@ -49,6 +49,7 @@ public:
 	// or when the kernel refuses (then xwg_rx decrypts where the frame arrived).
 	unsigned enable_rx_cpus(const std::vector<unsigned> &cpus, xwg_config &cfg);
 	int events_fd() const;
+	int staged_fd() const; // the ring of staged and oversize packets
 	// Runs xwg_rx_reassembled over @frame (Ethernet, IPv4/IPv6, UDP, a data message) as if
 	// it had arrived on @ingress_ifindex (0: unknown), through BPF_PROG_TEST_RUN: the
 	// keypairs, replay windows, counters and roaming are the programs' own. Returns the
@@ -60,38 +61,37 @@ public:
 	// Removes the pins (the maps live on while programs or fds hold them).
 	void unpin();
 
-	// Runtime map writes: false (errno set) on failure, counted in failed_calls().
-	bool set_config(const xwg_config &cfg);
-	std::optional<xwg_config> config() const;
-	bool set_peer(uint32_t peer_id, const xwg_peer &peer);
-	bool clear_peer(uint32_t peer_id);
+	// Runtime map writes (DataplaneInterface): false (errno set) on failure, counted in
+	// failed_calls().
+	bool set_config(const xwg_config &cfg) override;
+	std::optional<xwg_config> config() const override;
+	bool set_peer(uint32_t peer_id, const xwg_peer &peer) override;
+	bool clear_peer(uint32_t peer_id) override;
 	std::optional<xwg_peer> peer(uint32_t peer_id) const;
-	// One field of a peer, written in place (the programs write others meanwhile).
-	bool set_peer_current(uint32_t peer_id, uint32_t local_index);
-	bool set_peer_endpoint(uint32_t peer_id, const xwg_endpoint &endpoint);
-	// Replaces the route of the peer's endpoint (underlay, source, next hop) with
-	// @next's, if the endpoint still is @seen (all but the next hop); false otherwise.
-	bool set_peer_route(uint32_t peer_id, const xwg_endpoint &seen, const xwg_endpoint &next);
-	// Keypairs by local index; delete zeroes the keys in the map before removing it.
-	bool set_keypair(uint32_t local_index, const xwg_keypair &kp);
-	bool delete_keypair(uint32_t local_index);
+	bool set_peer_current(uint32_t peer_id, uint32_t local_index) override;
+	std::optional<EndpointState> endpoint(uint32_t peer_id) const override;
+	std::optional<uint32_t> set_endpoint(uint32_t peer_id, const xwg_endpoint &ep) override;
+	bool set_endpoint_route(uint32_t peer_id, uint32_t generation,
+				const xwg_endpoint &ep) override;
+	bool install_keypair(uint32_t local_index, uint32_t slot, const xwg_keypair &kp) override;
+	void retire_keypair(uint32_t slot) override;
+	bool grace_period() override;
+	bool wipe_keypair(uint32_t local_index, uint32_t slot) override;
 	std::optional<xwg_keypair> keypair(uint32_t local_index) const;
-	// Allowed IPs: @addr is 4 (IPv4) or 16 (IPv6) bytes in network order.
-	bool set_allowed_ip(const uint8_t *addr, size_t addr_len, uint8_t prefixlen,
-			    uint32_t peer_id);
-	bool delete_allowed_ip(const uint8_t *addr, size_t addr_len, uint8_t prefixlen);
-
-	// The shared send counter of a keypair slot: the next unused counter, atomically.
-	uint64_t take_send_counter(uint32_t slot);
+	std::optional<xwg_keypair_slot> keypair_slot(uint32_t slot) const;
+	uint64_t take_send_counter(uint32_t slot) override;
+	// Tests only: a slot's counter set to @value (e.g. near REJECT_AFTER_MESSAGES).
 	void reset_send_counter(uint32_t slot, uint64_t value);
+	bool set_allowed_ip(const uint8_t *addr, size_t addr_len, uint8_t prefixlen,
+			    uint32_t peer_id) override;
+	bool delete_allowed_ip(const uint8_t *addr, size_t addr_len, uint8_t prefixlen) override;
 
-	PeerStats peer_stats(uint32_t peer_id) const;
-	// The stats of peer ids 0..count-1 at once (one batch lookup), indexed by id.
-	std::vector<PeerStats> peer_stats_below(uint32_t count) const;
+	PeerStats peer_stats(uint32_t peer_id) const override;
+	std::vector<PeerStats> peer_stats_below(uint32_t count) const override;
 	bool reset_peer_stats(uint32_t peer_id);
 	DropCounters drops() const;
 	// Counts a drop decided in userspace (XWG_DROP_CONTROL_*: no program writes those).
-	void count_drop(xwg_drop_reason reason);
+	void count_drop(xwg_drop_reason reason) override;
 	uint64_t failed_calls() const { return failed_calls_.load(); }
 
 private:
@@ -102,8 +102,11 @@ private:
 	xwg_rx *rx_ = nullptr;
 	xwg_tx *tx_ = nullptr;
 	xwg_tun *tun_ = nullptr;
-	uint64_t *send_counters_ = nullptr; // mmapped array
-	size_t send_counters_len_ = 0;
+	xwg_ctl *ctl_ = nullptr;
+	xwg_keypair_slot *keypair_slots_ = nullptr; // mmapped array
+	size_t keypair_slots_len_ = 0;
+	int grace_fd_ = -1;       // an array of maps: updating it waits for an RCU grace period
+	int grace_inner_fd_ = -1;
 	xwg_peer *peers_ = nullptr; // mmapped array
 	size_t peers_len_ = 0;
 	std::string pin_dir_;

@@ -32,6 +32,8 @@ extern "C" const char *xwg_drop_reason_name(enum xwg_drop_reason reason)
 	case XWG_DROP_TX_TO_DAEMON_OVERSIZE: return "tx_to_daemon_oversize";
 	case XWG_DROP_FRAGMENT_RATELIMITED: return "fragment_ratelimited";
 	case XWG_DROP_FRAGMENT_NOT_UNDERLAY: return "fragment_not_underlay";
+	case XWG_DROP_KEYPAIR_RETIRED: return "keypair_retired";
+	case XWG_DROP_TX_NOT_UNDERLAY: return "tx_not_underlay";
 	case XWG_DROP_REASON_MAX: break;
 	}
 	return "unknown";

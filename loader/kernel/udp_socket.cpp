@@ -289,4 +289,12 @@ std::optional<UdpSockets::Datagram> UdpSockets::receive(int fd)
 	return d;
 }
 
+std::optional<Route> UdpSockets::route(const IpAddr &to, unsigned ifindex)
+{
+	auto r = ifindex ? routes_.get(to, ifindex, fwmark_) : route_to(to);
+	if (r)
+		r->mtu = path_mtu(*r);
+	return r;
+}
+
 } // namespace xwg

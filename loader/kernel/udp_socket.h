@@ -6,6 +6,7 @@
 // as for WireGuard's own sends.
 #pragma once
 
+#include "loader/device/network.h"
 #include "loader/types/ip_prefix.h"
 #include "loader/kernel/route_lookup.h"
 
@@ -16,7 +17,7 @@
 
 namespace xwg {
 
-class UdpSockets {
+class UdpSockets final : public Network {
 public:
 	UdpSockets() = default;
 	~UdpSockets();
@@ -26,12 +27,13 @@ public:
 	// Binds both sockets to port (0: the kernel picks one, the same for both). IPv6 is
 	// skipped when the namespace has none. Throws std::runtime_error; EADDRINUSE is
 	// reported as such (errno kept in the message). On failure the old sockets stay.
-	void bind(std::uint16_t port, std::uint32_t fwmark);
-	void set_fwmark(std::uint32_t fwmark);
+	void bind(std::uint16_t port, std::uint32_t fwmark) override;
+	bool bound() const override { return fd4_ >= 0; }
+	void set_fwmark(std::uint32_t fwmark) override;
 	std::uint32_t fwmark() const { return fwmark_; }
 	void close_all();
 
-	std::uint16_t port() const { return port_; }
+	std::uint16_t port() const override { return port_; }
 	int fd4() const { return fd4_; }
 	int fd6() const { return fd6_; }
 
@@ -43,16 +45,12 @@ public:
 	// an underlay, with the fwmark.
 	std::optional<Route> route_to(const IpAddr &to) { return routes_.through_underlays(to, underlays_, fwmark_); }
 	RouteLookup &routes() { return routes_; }
+	std::optional<Route> route(const IpAddr &to, unsigned ifindex = 0) override;
 
 	// Sends through the underlay and from the source address route_to() picks.
-	bool send(const Endpoint &to, std::span<const std::uint8_t> data);
+	bool send(const Endpoint &to, std::span<const std::uint8_t> data) override;
 	// One datagram from fd (non-blocking); nullopt when none is waiting.
-	struct Datagram {
-		std::vector<std::uint8_t> data;
-		Endpoint from;
-		IpAddr to;            // the local address it was sent to (unset: unknown)
-		unsigned ifindex = 0; // the interface it arrived on (0: unknown)
-	};
+	using Datagram = xwg::Datagram;
 	static std::optional<Datagram> receive(int fd);
 	// Reads the ICMP errors queued on fd (IPV6_RECVERR); true when one said a datagram
 	// was too big for its path (the kernel has recorded the smaller path MTU).

@@ -1,6 +1,8 @@
 // noise/cookie.cpp — mac1/mac2, the rotating cookie secret, cookie replies, load policy.
 #include "loader/noise/cookie.h"
 
+#include "loader/types/protocol_times.h"
+
 #include <sodium.h>
 
 #include <cstring>
@@ -80,7 +82,7 @@ CookieChecker::~CookieChecker()
 Cookie CookieChecker::cookie_for(Bytes source, std::uint64_t now_ns)
 {
 	// The secret changes every COOKIE_SECRET_MAX_AGE; old cookies die with it.
-	if (now_ns - secret_birth_ns_ >= XWG_COOKIE_SECRET_MAX_AGE * NSEC_PER_SEC) {
+	if (now_ns - secret_birth_ns_ >= protocol::to_ns(protocol::cookie_secret_max_age)) {
 		randombytes_buf(secret_, sizeof(secret_));
 		secret_birth_ns_ = now_ns;
 	}
@@ -144,8 +146,8 @@ CookieMaker::~CookieMaker()
 bool CookieMaker::has_fresh_cookie(std::uint64_t now_ns) const
 {
 	return have_cookie_ &&
-	       now_ns - cookie_birth_ns_ <
-		       (XWG_COOKIE_SECRET_MAX_AGE - XWG_COOKIE_SECRET_LATENCY) * NSEC_PER_SEC;
+	       now_ns - cookie_birth_ns_ < protocol::to_ns(protocol::cookie_secret_max_age -
+							   protocol::cookie_secret_latency);
 }
 
 void CookieMaker::add_macs(std::span<std::uint8_t> message, std::uint64_t now_ns)

@@ -119,6 +119,13 @@ Handshake::~Handshake()
 	clear();
 }
 
+void Handshake::local_identity_changed()
+{
+	clear();
+	static_static_.wipe();
+	(void)dh(static_static_, local_.private_key, remote_static_);
+}
+
 void Handshake::clear()
 {
 	symmetric_.wipe();

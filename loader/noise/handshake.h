@@ -95,6 +95,11 @@ public:
 	const std::uint8_t *transcript_hash() const { return symmetric_.hash(); }
 	// Forget a handshake in progress; keeps the peer's keys and its replay timestamp.
 	void clear();
+	// Our static key (the Identity `local` refers to) changed: the static-static DH is
+	// computed again and a handshake in progress forgotten, as in Linux. The newest
+	// timestamp and the flood limit stay, so an initiation captured before the change is
+	// still refused after a change back.
+	void local_identity_changed();
 
 	// --- WireGuard messages --------------------------------------------------------
 	// Initiator: a fresh initiation with our index `sender_index` (from IndexTable).

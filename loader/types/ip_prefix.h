@@ -10,12 +10,14 @@
 #include <string>
 #include <string_view>
 
+#include "xwg/protocol.h"
+
 namespace xwg
 {
 
-// AF_INET, spelled out so this header needs no socket headers.
-inline constexpr int ip_family_v4 = 2;
-inline constexpr int ip_family_v6 = 10;
+// The kernel's AF_INET and AF_INET6 (include/xwg/protocol.h: no socket headers needed).
+inline constexpr int ip_family_v4 = XWG_AF_INET;
+inline constexpr int ip_family_v6 = XWG_AF_INET6;
 
 struct IpAddr {
 	int family = 0;			      // AF_INET or AF_INET6; 0 means unset

@@ -1,11 +1,13 @@
-// types/keys.cpp — key generation, clamping and base64, all on libsodium.
+// types/keys.cpp — key generation, clamping, wiping and the text codec, all on libsodium.
+// Base64 goes through libsodium (original alphabet, padded), which already refuses
+// non-canonical trailing bits; we add wg's length and single-'=' checks in front. Decoding
+// goes through a temporary that is wiped, since the bytes may be a secret.
 #include "loader/types/keys.h"
-
-#include "loader/types/key_codec.h"
 
 #include <sodium.h>
 
 #include <cstring>
+#include <vector>
 
 namespace xwg {
 
@@ -72,7 +74,8 @@ PublicKey public_key_of(const PrivateKey &key)
 	PublicKey pub;
 	// Fails only for an output of all zeroes, which the base point cannot give for a
 	// clamped scalar; libsodium clamps internally.
-	crypto_scalarmult_curve25519_base(pub.data(), key.data());
+	if (crypto_scalarmult_curve25519_base(pub.data(), key.data()) != 0)
+		pub = PublicKey{};
 	return pub;
 }
 
@@ -85,36 +88,84 @@ const char *to_string(KeyParseError e)
 		return "key is not 44 base64 characters";
 	case KeyParseError::bad_base64:
 		return "key is not valid base64";
+	case KeyParseError::bad_hex:
+		return "key is not 64 hex digits";
 	}
 	return "unknown";
 }
 
-// The text forms are key_codec's (one strict decoder for the whole program); these wrap
-// it for raw buffers and wipe the temporary copy, since the bytes may be a secret.
-std::string to_base64(const std::uint8_t *bytes)
+namespace key_codec {
+
+std::string to_base64(const std::uint8_t *key)
 {
-	WgKey key;
-	std::memcpy(key.bytes.data(), bytes, KEY_LEN);
-	std::string text = wg_key_to_base64(key);
-	sodium_memzero(key.bytes.data(), key.bytes.size());
+	char out[sodium_base64_ENCODED_LEN(KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
+	sodium_bin2base64(out, sizeof(out), key, KEY_LEN, sodium_base64_VARIANT_ORIGINAL);
+	std::string text(out);
+	sodium_memzero(out, sizeof(out));
 	return text;
 }
 
-std::string to_base64(const std::uint8_t (&bytes)[KEY_LEN])
+std::string to_hex(const std::uint8_t *key)
 {
-	return to_base64(&bytes[0]);
+	char out[KEY_HEX_LEN + 1];
+	sodium_bin2hex(out, sizeof(out), key, KEY_LEN); // lowercase
+	return std::string(out, KEY_HEX_LEN);
 }
 
 KeyParseError from_base64(std::string_view text, std::uint8_t *out)
 {
 	if (text.size() != KEY_BASE64_LEN)
 		return KeyParseError::wrong_length;
-	auto key = wg_key_from_base64(text);
-	if (!key)
+	if (text[KEY_BASE64_LEN - 1] != '=' || text[KEY_BASE64_LEN - 2] == '=')
 		return KeyParseError::bad_base64;
-	std::memcpy(out, key->bytes.data(), KEY_LEN);
-	sodium_memzero(key->bytes.data(), key->bytes.size());
-	return KeyParseError::ok;
+	std::uint8_t key[KEY_LEN];
+	std::size_t len = 0;
+	const char *end = nullptr;
+	KeyParseError rc = KeyParseError::bad_base64;
+	if (sodium_base642bin(key, sizeof(key), text.data(), text.size(), nullptr, &len, &end,
+			      sodium_base64_VARIANT_ORIGINAL) == 0 &&
+	    len == KEY_LEN && end == text.data() + text.size()) {
+		std::memcpy(out, key, KEY_LEN);
+		rc = KeyParseError::ok;
+	}
+	sodium_memzero(key, sizeof(key));
+	return rc;
+}
+
+KeyParseError from_hex(std::string_view text, std::uint8_t *out)
+{
+	if (text.size() != KEY_HEX_LEN)
+		return KeyParseError::bad_hex;
+	// Either case, as wireguard-go accepts; every character must be a digit.
+	std::uint8_t key[KEY_LEN];
+	std::size_t decoded = 0;
+	const char *end = nullptr;
+	KeyParseError rc = KeyParseError::bad_hex;
+	if (sodium_hex2bin(key, sizeof(key), text.data(), text.size(), nullptr, &decoded, &end) == 0 &&
+	    decoded == KEY_LEN && end == text.data() + text.size()) {
+		std::memcpy(out, key, KEY_LEN);
+		rc = KeyParseError::ok;
+	}
+	sodium_memzero(key, sizeof(key));
+	return rc;
+}
+
+} // namespace key_codec
+
+std::optional<std::size_t> base64_decoded_size(std::string_view text)
+{
+	if (text.empty())
+		return std::nullopt;
+	std::vector<unsigned char> bin(text.size());
+	std::size_t len = 0;
+	const char *end = nullptr;
+	const bool ok = sodium_base642bin(bin.data(), bin.size(), text.data(), text.size(), nullptr,
+					  &len, &end, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+			end == text.data() + text.size();
+	sodium_memzero(bin.data(), bin.size());
+	if (!ok)
+		return std::nullopt;
+	return len;
 }
 
 } // namespace xwg
