@@ -146,6 +146,38 @@ TEST_CASE("load policy: queue depth or rate, held for a second")
 	CHECK(loaded == 5); // the 6th to 10th message in one second
 }
 
+TEST_CASE("load policy, defaults: a flood engages it within a second, 65,536 peers' rekeys do not")
+{
+	// A flood of 20,000 initiations a second that arrive one per wakeup (no queue).
+	LoadMonitor flood;
+	std::uint64_t now = 100 * SEC, first_loaded = 0;
+	int loaded = 0;
+	for (int i = 0; i < 20000; ++i, now += SEC / 20000)
+		if (flood.under_load(1, now)) {
+			loaded++;
+			if (!first_loaded)
+				first_loaded = static_cast<std::uint64_t>(i);
+		}
+	CHECK(first_loaded == XWG_UNDER_LOAD_RATE);
+	CHECK(loaded == 20000 - XWG_UNDER_LOAD_RATE);
+
+	// 65,536 peers rekeying every REKEY_AFTER_TIME, both messages counted: ~1,100/s
+	// spread evenly. Bursts of queued messages below the queue threshold stay unloaded.
+	LoadMonitor steady;
+	const int per_second = 2 * XWG_MAX_PEERS / XWG_REKEY_AFTER_TIME;
+	now = 100 * SEC;
+	loaded = 0;
+	for (int i = 0; i < 10 * per_second; ++i, now += SEC / per_second)
+		loaded += steady.under_load(4, now);
+	INFO(per_second << " handshake messages a second");
+	CHECK(per_second < XWG_UNDER_LOAD_RATE);
+	CHECK(loaded == 0);
+
+	// A socket that overflowed reports the most there can be: loaded at once.
+	LoadMonitor overflow;
+	CHECK(overflow.under_load(XWG_MAX_QUEUED_INCOMING_HANDSHAKES, 5 * SEC));
+}
+
 TEST_CASE("ratelimiter: bursts of 5, 20 a second, per IPv4 address or IPv6 /64")
 {
 	Ratelimiter rl;

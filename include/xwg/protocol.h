@@ -101,10 +101,14 @@ enum xwg_mtu_limits {
 
 /* Implementation limits (not from the specification). */
 enum xwg_limits {
-	XWG_MAX_PEERS = 1024,
-	XWG_MAX_ALLOWED_IPS = 65536,
+	XWG_MAX_PEERS = 65536,
+	XWG_MAX_ALLOWED_IPS = 262144,                /* per family, all peers together */
 	XWG_MAX_TIMER_HANDSHAKES = XWG_REKEY_ATTEMPT_TIME / XWG_REKEY_TIMEOUT,
 	XWG_MAX_QUEUED_INCOMING_HANDSHAKES = 4096,
+	XWG_HANDSHAKE_RCVBUF = 4 << 20,            /* socket buffer: ~4096 handshake messages */
+	XWG_UNDER_LOAD_RATE = 4096,                /* handshake messages per second beyond which
+	                                            * only valid mac2 earns a Diffie-Hellman
+	                                            * (65,536 peers rekeying: ~1,100/s) */
 	XWG_MAX_STAGED_PACKETS = 128,           /* per peer, while no session exists */
 };
 

@@ -127,6 +127,7 @@ struct Daemon::Impl {
 	UdpSockets udp;
 	RouteWatch route_watch;
 	bool routes_changed = false; // looked up again at the next tick
+	std::uint32_t socket_drops_seen[2] = {}; // SO_RXQ_OVFL of the IPv4 and IPv6 socket
 	std::unique_ptr<Device> device;
 	std::unique_ptr<ReassembledReceiver> reassembled;
 	std::unique_ptr<UapiServer> uapi;
@@ -457,8 +458,16 @@ void Daemon::Impl::drain_udp(int fd)
 		}
 		queue.push_back(std::move(*d));
 	}
-	for (std::size_t i = 0; i < queue.size(); ++i)
-		device->on_datagram(queue[i], queue.size() - i - 1);
+	// The load the handshake path sees: the whole batch this wakeup found waiting, or
+	// the most there can be when the socket has dropped datagrams since the last one.
+	std::size_t depth = queue.size();
+	std::uint32_t &seen = socket_drops_seen[fd == udp.fd6() ? 1 : 0];
+	if (!queue.empty() && queue.back().socket_drops != seen) {
+		seen = queue.back().socket_drops;
+		depth = XWG_MAX_QUEUED_INCOMING_HANDSHAKES;
+	}
+	for (const auto &d : queue)
+		device->on_datagram(d, depth);
 }
 
 void Daemon::Impl::teardown()

@@ -60,7 +60,8 @@ public:
 	void set_mtu(unsigned mtu) { config_.iface.mtu = mtu; }
 	PeerRuntime runtime(const PublicKey &public_key) const;
 
-	// A datagram from a UDP socket; queue_depth: how many more are waiting.
+	// A datagram from a UDP socket; queue_depth: how many arrived with it (the load the
+	// handshake path is under, noise::LoadMonitor).
 	void on_datagram(const Datagram &d, std::size_t queue_depth);
 	// One record from the events ring or the staged ring.
 	void on_event(const void *data, std::size_t len);

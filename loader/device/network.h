@@ -19,6 +19,7 @@ struct Datagram {
 	Endpoint from;
 	IpAddr to;            // the local address it was sent to (unset: unknown)
 	unsigned ifindex = 0; // the interface it arrived on (0: unknown)
+	std::uint32_t socket_drops = 0; // datagrams the socket dropped so far, full (SO_RXQ_OVFL)
 };
 
 class Network {

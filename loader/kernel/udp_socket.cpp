@@ -81,6 +81,14 @@ int open_bound(int family, std::uint16_t port, std::uint32_t fwmark, std::uint16
 	}
 	if (fwmark)
 		setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof(fwmark));
+	// Room for XWG_MAX_QUEUED_INCOMING_HANDSHAKES handshake messages (each costs about
+	// 1 KiB of buffer), so a flood shows as a deep queue, and the kernel's count of
+	// datagrams dropped for want of room with every datagram (SO_RXQ_OVFL): either
+	// puts the daemon under load (cookies instead of Diffie-Hellman).
+	int rcvbuf = XWG_HANDSHAKE_RCVBUF;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
 	sockaddr_storage ss{};
 	socklen_t len;
 	if (family == AF_INET) {
@@ -248,7 +256,8 @@ std::optional<UdpSockets::Datagram> UdpSockets::receive(int fd)
 	// Reassembled datagrams (jumbo messages that came in fragments) go up to 64 KiB.
 	static std::vector<std::uint8_t> buf(65536);
 	sockaddr_storage ss{};
-	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo))];
+	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(in_pktinfo)) +
+				      CMSG_SPACE(sizeof(std::uint32_t))];
 	iovec iov{buf.data(), buf.size()};
 	msghdr msg{};
 	msg.msg_name = &ss;
@@ -278,6 +287,8 @@ std::optional<UdpSockets::Datagram> UdpSockets::receive(int fd)
 			d.ifindex = static_cast<unsigned>(pi.ipi_ifindex);
 			d.to.family = ip_family_v4;
 			std::memcpy(d.to.bytes.data(), &pi.ipi_addr, 4);
+		} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+			std::memcpy(&d.socket_drops, CMSG_DATA(c), sizeof(d.socket_drops));
 		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
 			in6_pktinfo pi;
 			std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));

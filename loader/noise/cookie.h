@@ -90,7 +90,7 @@ private:
 // either held, so an attacker cannot toggle it per packet.
 struct LoadPolicy {
 	std::size_t queue_threshold = XWG_MAX_QUEUED_INCOMING_HANDSHAKES / 8;
-	std::uint64_t rate_threshold = 0;
+	std::uint64_t rate_threshold = XWG_UNDER_LOAD_RATE; // messages per second; 0: off
 	std::uint64_t hold_ns = 1000000000ULL;
 };
 
