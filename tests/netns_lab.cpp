@@ -665,6 +665,7 @@ std::string Tunnel::xwg_conf(char side) const
 		(opt.mtu ? "MTU = " + std::to_string(opt.mtu) + "\n" : std::string()) +
 		(opt.receive_path.empty() ? std::string()
 					  : "ReceivePath = " + opt.receive_path + "\n") +
+		(side == 'a' ? opt.a_peers_before : std::string()) +
 		"\n[Peer]\nPublicKey = " + (side == 'a' ? pub_b : pub_a) + "\nAllowedIPs = " +
 		(side == 'a' && opt.a_full_tunnel
 			 ? std::string(opt.overlay6 ? "0.0.0.0/0, ::/0" : "0.0.0.0/0")

@@ -299,6 +299,7 @@ struct TunnelOptions {
 	// Runs once the underlay is built, before either side comes up (extra routes, ...).
 	std::function<void(const Tunnel &)> before_up;
 	std::string a_extra_peers; // more [Peer] sections, appended to A's xwg config
+	std::string a_peers_before; // more [Peer] sections in A's config, before B's
 	std::string receive_path;  // `ReceivePath =` in the xwg configs (empty: no line, auto)
 	// A's underlay is a macvlan on its veth end: a device without native XDP, as the
 	// drivers that make xwg receive on TC ingress (not with routed_mtu).

@@ -83,6 +83,18 @@ bool ConfigDelta::empty() const
 	       peers_added.empty() && peers_updated.empty();
 }
 
+PeerIndex::PeerIndex(const DeviceConfig &config)
+{
+	for (const PeerConfig &p : config.peers)
+		by_key_.emplace(p.public_key, &p);
+}
+
+const PeerConfig *PeerIndex::find(const PublicKey &public_key) const
+{
+	auto it = by_key_.find(public_key);
+	return it == by_key_.end() ? nullptr : it->second;
+}
+
 ConfigDelta config_diff(const DeviceConfig &before, const DeviceConfig &after,
 			const std::set<PublicKey> &recreated)
 {
@@ -90,15 +102,16 @@ ConfigDelta config_diff(const DeviceConfig &before, const DeviceConfig &after,
 	d.private_key = before.iface.private_key != after.iface.private_key;
 	d.listen_port = before.iface.listen_port != after.iface.listen_port;
 	d.fwmark = before.iface.fwmark != after.iface.fwmark;
+	const PeerIndex in_before(before), in_after(after);
 	for (const PeerConfig &old : before.peers) {
-		const PeerConfig *now = after.find_peer(old.public_key);
+		const PeerConfig *now = in_after.find(old.public_key);
 		if (!now || recreated.count(old.public_key))
 			d.peers_removed.push_back(old.public_key);
 		else if (!(*now == old))
 			d.peers_updated.push_back(old.public_key);
 	}
 	for (const PeerConfig &now : after.peers)
-		if (!before.find_peer(now.public_key) || recreated.count(now.public_key))
+		if (!in_before.find(now.public_key) || recreated.count(now.public_key))
 			d.peers_added.push_back(now.public_key);
 	return d;
 }

@@ -8,6 +8,7 @@
 #include "loader/types/keys.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <set>
@@ -69,6 +70,17 @@ struct DeviceConfig {
 	PeerConfig *find_peer(const PublicKey &public_key);
 	const PeerConfig *find_peer(const PublicKey &public_key) const;
 	bool operator==(const DeviceConfig &) const = default;
+};
+
+// The peers of a configuration by public key, for finding many (find_peer is linear). It
+// points into the configuration, which must not change while the index is used.
+class PeerIndex {
+public:
+	explicit PeerIndex(const DeviceConfig &config);
+	const PeerConfig *find(const PublicKey &public_key) const;
+
+private:
+	std::map<PublicKey, const PeerConfig *> by_key_;
 };
 
 // Why a tunnel MTU of @mtu cannot carry @config's traffic, or nullopt when it can: outside

@@ -195,14 +195,23 @@ UapiSetRequest uapi_parse_set(std::string_view body)
 	return req;
 }
 
+// Linear in the peers and prefixes involved (a `set` may carry 65,536 peers): peers are
+// found through an index, a prefix's owner through a map, and removed peers leave a hole
+// until the end.
 UapiApplied uapi_apply_set(const DeviceConfig &current, const UapiSetRequest &req)
 {
 	DeviceConfig next = current;
 	std::set<PublicKey> recreated; // existed before, removed, then added again
-	auto drop = [&](std::vector<PeerConfig>::iterator it) {
-		if (current.find_peer(it->public_key))
-			recreated.insert(it->public_key);
-		next.peers.erase(it);
+	const PeerIndex before(current);
+	std::map<PublicKey, std::size_t> at; // live peers of `next` by key
+	std::vector<bool> gone(next.peers.size(), false);
+	for (std::size_t i = 0; i < next.peers.size(); ++i)
+		at[next.peers[i].public_key] = i;
+	auto drop = [&](std::size_t i) {
+		if (before.find(next.peers[i].public_key))
+			recreated.insert(next.peers[i].public_key);
+		at.erase(next.peers[i].public_key);
+		gone[i] = true;
 	};
 
 	if (req.private_key)
@@ -217,52 +226,76 @@ UapiApplied uapi_apply_set(const DeviceConfig &current, const UapiSetRequest &re
 	std::optional<PublicKey> own;
 	if (next.iface.private_key)
 		own = public_key_of(*next.iface.private_key);
-	if (own && req.private_key) {
-		// wireguard-go drops a peer that is now ourselves.
-		auto it = std::find_if(next.peers.begin(), next.peers.end(),
-				       [&](const PeerConfig &p) { return p.public_key == *own; });
-		if (it != next.peers.end())
-			drop(it);
-	}
+	if (own && req.private_key) // wireguard-go drops a peer that is now ourselves
+		if (auto it = at.find(*own); it != at.end())
+			drop(it->second);
 	if (req.replace_peers)
-		while (!next.peers.empty())
-			drop(next.peers.begin());
+		for (std::size_t i = 0; i < next.peers.size(); ++i)
+			if (!gone[i])
+				drop(i);
+
+	// Which peer holds each prefix, built once when the request moves prefixes.
+	std::map<Cidr, std::size_t> owner;
+	for (std::size_t i = 0; i < next.peers.size(); ++i)
+		if (!gone[i])
+			for (const Cidr &ip : next.peers[i].allowed_ips)
+				owner[ip] = i;
 
 	for (const UapiPeerChange &c : req.peers) {
 		if (own && c.public_key == *own)
 			continue;
-		PeerConfig *p = next.find_peer(c.public_key);
-		if (!p) {
+		auto found = at.find(c.public_key);
+		std::size_t i;
+		if (found == at.end()) {
 			if (c.update_only || c.remove)
 				continue;
-			p = &next.peers.emplace_back();
-			p->public_key = c.public_key;
+			i = next.peers.size();
+			next.peers.emplace_back().public_key = c.public_key;
+			gone.push_back(false);
+			at[c.public_key] = i;
+		} else {
+			i = found->second;
 		}
 		if (c.remove) {
-			drop(next.peers.begin() + (p - next.peers.data()));
+			drop(i);
 			continue;
 		}
+		PeerConfig &p = next.peers[i];
 		if (c.preshared_key)
-			p->preshared_key = c.preshared_key->is_zero()
+			p.preshared_key = c.preshared_key->is_zero()
 					       ? std::nullopt
 					       : std::optional<PresharedKey>(*c.preshared_key);
 		if (c.endpoint)
-			p->endpoint = c.endpoint;
+			p.endpoint = c.endpoint;
 		if (c.persistent_keepalive)
-			p->persistent_keepalive = *c.persistent_keepalive;
-		if (c.replace_allowed_ips)
-			p->allowed_ips.clear();
+			p.persistent_keepalive = *c.persistent_keepalive;
+		if (c.replace_allowed_ips) {
+			for (const Cidr &ip : p.allowed_ips)
+				if (auto o = owner.find(ip); o != owner.end() && o->second == i)
+					owner.erase(o);
+			p.allowed_ips.clear();
+		}
 		for (const Cidr &ip : c.allowed_ips) {
-			// A prefix belongs to one peer: inserting it takes it from the others.
-			for (PeerConfig &other : next.peers)
-				if (&other != p)
-					std::erase(other.allowed_ips, ip);
-			p->add_allowed_ip(ip);
+			// A prefix belongs to one peer: inserting it takes it from the other.
+			const Cidr canonical = ip.masked();
+			auto [o, fresh] = owner.try_emplace(canonical, i);
+			if (!fresh && o->second != i) {
+				if (!gone[o->second])
+					std::erase(next.peers[o->second].allowed_ips, canonical);
+				o->second = i;
+			}
+			p.add_allowed_ip(canonical);
 		}
 	}
 
-	// A key only counts as recreated if it is there again at the end.
-	std::erase_if(recreated, [&](const PublicKey &k) { return !next.find_peer(k); });
+	// Removed peers leave; a key only counts as recreated if it is there at the end.
+	std::vector<PeerConfig> kept;
+	kept.reserve(next.peers.size());
+	for (std::size_t i = 0; i < next.peers.size(); ++i)
+		if (!gone[i])
+			kept.push_back(std::move(next.peers[i]));
+	next.peers = std::move(kept);
+	std::erase_if(recreated, [&](const PublicKey &k) { return !at.count(k); });
 	ConfigDelta delta = config_diff(current, next, recreated);
 	return UapiApplied{std::move(next), std::move(delta)};
 }

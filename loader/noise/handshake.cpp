@@ -110,8 +110,18 @@ Handshake::Handshake(const Identity &local, const PublicKey &remote_static,
 		     const PresharedKey &psk)
     : local_(local), remote_static_(remote_static), psk_(psk)
 {
-	// A failure leaves static_static_ zero, which every step then refuses.
-	(void)dh(static_static_, local_.private_key, remote_static_);
+}
+
+// DH(our static, their static), computed at first use (a device with 65,536 peers would
+// otherwise spend seconds on them at start) and kept. A failure leaves it zero, which every
+// step then refuses.
+const SymmetricKey &Handshake::static_static()
+{
+	if (!static_static_ready_) {
+		(void)dh(static_static_, local_.private_key, remote_static_);
+		static_static_ready_ = true;
+	}
+	return static_static_;
 }
 
 Handshake::~Handshake()
@@ -123,7 +133,7 @@ void Handshake::local_identity_changed()
 {
 	clear();
 	static_static_.wipe();
-	(void)dh(static_static_, local_.private_key, remote_static_);
+	static_static_ready_ = false;
 }
 
 void Handshake::clear()
@@ -150,7 +160,7 @@ HandshakeError Handshake::write_initiation(std::span<std::uint8_t> out, Bytes pa
 {
 	if (out.size() != INITIATION_NOISE_LEN + payload.size())
 		return HandshakeError::wrong_length;
-	if (static_static_.is_zero())
+	if (static_static().is_zero())
 		return HandshakeError::invalid_remote_key;
 
 	SymmetricState s;
@@ -168,7 +178,7 @@ HandshakeError Handshake::write_initiation(std::span<std::uint8_t> out, Bytes pa
 	// s
 	s.encrypt_and_hash(out.subspan(32, 32 + AEAD_TAG_LEN), local_.public_key.bytes, key);
 	// ss
-	if (!s.mix_precomputed_dh(key, static_static_))
+	if (!s.mix_precomputed_dh(key, static_static()))
 		return HandshakeError::invalid_remote_key;
 	// {payload}
 	s.encrypt_and_hash(out.subspan(INITIATION_NOISE_LEN - AEAD_TAG_LEN), payload, key);
@@ -228,7 +238,7 @@ InitiationResult Handshake::decrypt_initiation(const Identity &local, Bytes mess
 	if (!peer)
 		return {HandshakeError::unknown_peer, nullptr};
 	// ss
-	if (!s.mix_precomputed_dh(key, peer->static_static_))
+	if (!s.mix_precomputed_dh(key, peer->static_static()))
 		return {HandshakeError::invalid_remote_key, nullptr};
 	// {payload}; libsodium wants a writable pointer even for an empty payload.
 	std::uint8_t empty;

@@ -145,7 +145,9 @@ private:
 	const Identity &local_;
 	PublicKey remote_static_;
 	PresharedKey psk_;
-	SymmetricKey static_static_; // DH(our static, their static), precomputed
+	const SymmetricKey &static_static();
+	SymmetricKey static_static_; // DH(our static, their static), see static_static()
+	bool static_static_ready_ = false;
 	HandshakeState state_ = HandshakeState::zeroed;
 	SymmetricState symmetric_;
 	PrivateKey ephemeral_;
