@@ -3,7 +3,9 @@
 // handshake with the real Noise code. What the kernel's programs would do with data
 // messages (confirm a keypair on first use) the pump below does, by the same rules.
 // Covered: sending, receiving, rotation, retirement after a grace period, timers, the
-// under-load cookie policy, roaming, and replayed initiations after a key change.
+// under-load cookie policy, roaming, replayed initiations after a key change, and the
+// sessions and key a failed configuration change leaves alone (device_apply_test.cpp
+// covers the maps and routes of a failed change).
 #include <catch2/catch.hpp>
 
 #include "fake_dataplane.h"
@@ -379,4 +381,30 @@ TEST_CASE("device: a roam reported by the data plane gets its route, and the dae
 	p.b.staged(0, std::vector<std::uint8_t>(60, 0x45));
 	REQUIRE(!p.b.net.sent.empty());
 	CHECK(p.b.net.sent.back().to.to_string() == "198.51.100.9:4000");
+}
+
+TEST_CASE("device: a failed change keeps the key and the sessions of a peer it would remove")
+{
+	Pair p;
+	p.handshake();
+	const std::uint32_t current = p.a.current();
+	REQUIRE(current != 0);
+	// A new private key, B replaced by a peer whose allowed IP cannot be written.
+	DeviceConfig next = p.a.config;
+	next.iface.private_key = generate_private_key();
+	PeerConfig other;
+	other.public_key = public_key_of(generate_private_key());
+	other.add_allowed_ip(prefix("10.0.0.3/32"));
+	next.peers = {other};
+	p.a.dp.fail(Call::set_allowed_ip, 1);
+	CHECK_THROWS_AS(p.a.apply(next), UapiError);
+	CHECK(p.a.device.peer(other.public_key) == nullptr);
+	CHECK(p.a.device.peer(p.b.public_key()) != nullptr);
+	CHECK(p.a.current() == current);
+	CHECK(p.a.dp.live(current));
+	// A's key is still the one B knows: the next handshake goes through.
+	p.now += 6 * S;
+	p.handshake();
+	CHECK(p.a.current() != current);
+	CHECK(p.b.current() == p.a.dp.keypairs.at(p.a.current()).remote_index);
 }

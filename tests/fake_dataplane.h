@@ -1,10 +1,13 @@
-// fake_dataplane.h — the data plane and the network in memory, for unit tests of the device
-// (loader/device/dataplane_interface.h, loader/device/network.h). The fake data plane
-// keeps the contract's rules that matter to the daemon (a slot is wiped only when not
-// LIVE, an endpoint route only for its generation) and records what it was asked to do;
-// the fake network hands every datagram to a callback.
+// fake_dataplane.h — the data plane, the routes and the network in memory, for unit tests
+// of the device (loader/device/dataplane_interface.h, allowedips.h's RouteHook,
+// loader/device/network.h). The fake data plane keeps the contract's rules that matter to
+// the daemon (a slot is wiped only when not LIVE, an endpoint route only for its
+// generation) and records what it was asked to do; the fake routes are a set; the fake
+// network hands every datagram to a callback. Any write of the data plane and any route
+// add can be made to fail (Faults).
 #pragma once
 
+#include "loader/device/allowedips.h"
 #include "loader/device/dataplane_interface.h"
 #include "loader/device/network.h"
 
@@ -12,12 +15,48 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
 namespace xwgtest {
 
-class FakeDataplane final : public xwg::DataplaneInterface {
+// The calls a test can make fail.
+enum class Call {
+	set_config,
+	set_peer,
+	clear_peer,
+	reset_peer_stats,
+	set_endpoint,
+	set_allowed_ip,
+	delete_allowed_ip,
+	route_add,
+};
+
+// Failure injection: fail(call, n) makes the nth call of that kind from now on (1: the
+// next one) fail once, with ENOMEM.
+class Faults {
+public:
+	void fail(Call call, int nth) { countdown_[call] = nth; }
+	void clear() { countdown_.clear(); }
+	// Whether this call fails (errno set when it does).
+	bool hit(Call call)
+	{
+		auto it = countdown_.find(call);
+		if (it == countdown_.end() || --it->second > 0)
+			return false;
+		countdown_.erase(it);
+		errno = ENOMEM;
+		return true;
+	}
+
+private:
+	std::map<Call, int> countdown_;
+};
+
+class FakeDataplane final : public xwg::DataplaneInterface, public Faults {
 public:
 	FakeDataplane() : slots(XWG_MAX_KEYPAIRS), peers(XWG_MAX_PEERS), endpoints(XWG_MAX_PEERS),
 			  stats(XWG_MAX_PEERS)
@@ -28,16 +67,22 @@ public:
 	std::optional<xwg_config> config() const override { return cfg; }
 	bool set_config(const xwg_config &c) override
 	{
+		if (hit(Call::set_config))
+			return false;
 		cfg = c;
 		return true;
 	}
 	bool set_peer(std::uint32_t id, const xwg_peer &p) override
 	{
+		if (hit(Call::set_peer))
+			return false;
 		peers.at(id) = p;
 		return true;
 	}
 	bool clear_peer(std::uint32_t id) override
 	{
+		if (hit(Call::clear_peer))
+			return false;
 		peers.at(id) = {};
 		endpoints.at(id).ep = {};
 		endpoints.at(id).generation++;
@@ -50,9 +95,17 @@ public:
 		return true;
 	}
 	xwg::PeerStats peer_stats(std::uint32_t id) const override { return stats.at(id); }
-	std::vector<xwg::PeerStats> peer_stats_below(std::uint32_t count) const override
+	bool reset_peer_stats(std::uint32_t id) override
 	{
-		return {stats.begin(), stats.begin() + count};
+		if (hit(Call::reset_peer_stats))
+			return false;
+		stats.at(id) = {};
+		return true;
+	}
+	std::vector<xwg::PeerStats> peer_stats_range(std::uint32_t first,
+						     std::uint32_t count) const override
+	{
+		return {stats.begin() + first, stats.begin() + first + count};
 	}
 
 	std::optional<xwg::EndpointState> endpoint(std::uint32_t id) const override
@@ -61,6 +114,8 @@ public:
 	}
 	std::optional<std::uint32_t> set_endpoint(std::uint32_t id, const xwg_endpoint &ep) override
 	{
+		if (hit(Call::set_endpoint))
+			return std::nullopt;
 		endpoints.at(id).ep = ep;
 		return ++endpoints.at(id).generation;
 	}
@@ -130,12 +185,19 @@ public:
 	bool set_allowed_ip(const std::uint8_t *addr, std::size_t len, std::uint8_t plen,
 			    std::uint32_t peer_id) override
 	{
+		if (hit(Call::set_allowed_ip))
+			return false;
 		allowed[{std::vector<std::uint8_t>(addr, addr + len), plen}] = peer_id;
 		return true;
 	}
 	bool delete_allowed_ip(const std::uint8_t *addr, std::size_t len, std::uint8_t plen) override
 	{
-		return allowed.erase({std::vector<std::uint8_t>(addr, addr + len), plen}) > 0;
+		if (hit(Call::delete_allowed_ip))
+			return false;
+		if (allowed.erase({std::vector<std::uint8_t>(addr, addr + len), plen}) > 0)
+			return true;
+		errno = ENOENT;
+		return false;
 	}
 	void count_drop(xwg_drop_reason reason) override { drops[reason]++; }
 
@@ -161,19 +223,48 @@ public:
 	std::uint64_t grace_periods = 0, premature_wipes = 0;
 };
 
+// The kernel's routes through the tunnel, for the device's RouteHook. Adds fail as
+// @faults says (Call::route_add).
+class FakeRoutes {
+public:
+	explicit FakeRoutes(Faults &faults) : faults_(faults) {}
+	xwg::RouteHook hook()
+	{
+		return [this](const xwg::Cidr &prefix, bool add) {
+			if (!add) {
+				routes.erase(prefix);
+				return;
+			}
+			if (faults_.hit(Call::route_add))
+				throw std::runtime_error("adding route " + prefix.to_string() +
+							 ": injected failure");
+			routes.insert(prefix);
+		};
+	}
+
+	std::set<xwg::Cidr> routes;
+
+private:
+	Faults &faults_;
+};
+
 class FakeNetwork final : public xwg::Network {
 public:
 	using Deliver = std::function<void(const xwg::Endpoint &to, std::vector<std::uint8_t> data)>;
 
 	explicit FakeNetwork(xwg::Endpoint self) : self_(std::move(self)) {}
-	void bind(std::uint16_t port, std::uint32_t) override
+	void bind(std::uint16_t port, std::uint32_t mark) override
 	{
+		if (port && port == busy_port)
+			throw std::runtime_error("binding UDP port " + std::to_string(port) +
+						 ": Address already in use");
 		bound_ = true;
+		fwmark = mark;
 		port_ = port ? port : self_.port;
 	}
 	bool bound() const override { return bound_; }
 	std::uint16_t port() const override { return port_; }
-	void set_fwmark(std::uint32_t) override {}
+	void set_fwmark(std::uint32_t mark) override { fwmark = mark; }
 	bool send(const xwg::Endpoint &to, std::span<const std::uint8_t> data) override
 	{
 		sent.push_back({to, {data.begin(), data.end()}});
@@ -197,6 +288,8 @@ public:
 	};
 	std::vector<Sent> sent;
 	Deliver deliver;
+	std::uint32_t fwmark = 0;
+	std::uint16_t busy_port = 0; // bind() refuses it
 
 private:
 	xwg::Endpoint self_;

@@ -1,7 +1,8 @@
 // device/allowedips.h — cryptokey routing as the daemon keeps it (Linux allowedips.c's
 // role): each peer's allowed IPs in the data plane's LPM tries, which both programs
 // consult, plus the kernel route to each prefix through the tunnel (wg-quick's job,
-// through the RouteHook).
+// through the RouteHook). A change is all or nothing: update() moves the tries and the
+// routes from one assignment to the next, or throws with both as they were.
 #pragma once
 
 #include "loader/device/dataplane_interface.h"
@@ -9,26 +10,32 @@
 
 #include <cstdint>
 #include <functional>
-#include <vector>
+#include <map>
 
 namespace xwg {
 
-// Adds (true) or removes (false) the route for an allowed IP; may throw on add.
+// Adds (true) or removes (false) the kernel route to an allowed IP through the tunnel.
+// An add that fails throws (std::exception, with the reason) and may leave part of its
+// work behind (a /0 goes in as two halves), which a remove of the same prefix takes out;
+// a remove never fails.
 using RouteHook = std::function<void(const Cidr &prefix, bool add)>;
 
 class AllowedIps {
 public:
+	// The peer id each prefix leads to.
+	using Owners = std::map<Cidr, std::uint32_t>;
+
 	AllowedIps(DataplaneInterface &dp, RouteHook routes)
 		: dp_(dp), routes_(std::move(routes))
 	{
 	}
 
-	// @prefixes now lead to @peer_id (a prefix another peer had moves to this one).
-	void add(std::uint32_t peer_id, const std::vector<Cidr> &prefixes);
-	// @prefixes lead nowhere any more.
-	void remove(const std::vector<Cidr> &prefixes);
-	// What was in @before and is not in @after leads nowhere any more.
-	void remove_dropped(const std::vector<Cidr> &before, const std::vector<Cidr> &after);
+	// Moves from @before to @after, two assignments of the same peers (those a change
+	// touches; a prefix of any other peer is in neither). A prefix whose peer changed is
+	// written, one that is new also gets its route, and one only in @before leaves the
+	// tries, then its route goes. When a write or a route fails, what was done is undone
+	// and it throws (std::system_error for a write, the RouteHook's exception for a route).
+	void update(const Owners &before, const Owners &after);
 
 private:
 	DataplaneInterface &dp_;

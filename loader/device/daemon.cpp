@@ -20,6 +20,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <malloc.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -318,14 +319,10 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 			routes = {lower, upper};
 		}
 		for (const Cidr &r : routes) {
-			try {
-				if (add)
-					route_add(nl, visible_ifindex, r, table);
-				else
-					route_delete_quiet(nl, visible_ifindex, r, table);
-			} catch (const std::exception &e) {
-				log("%s", e.what());
-			}
+			if (add)
+				route_add(nl, visible_ifindex, r, table); // throws: the set fails
+			else
+				route_delete_quiet(nl, visible_ifindex, r, table);
 		}
 	}, noise::boottime_ns);
 	undo.push_back([this] {
@@ -338,6 +335,9 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	} catch (const UapiError &e) {
 		throw std::runtime_error(e.what());
 	}
+	// Parsing and applying a large configuration leaves free heap behind (65,536 peers:
+	// tens of MB); give it back.
+	malloc_trim(0);
 
 	// Data messages that reach the socket (reassembled from fragments).
 	unsigned reassembled_pps = REASSEMBLED_DEFAULT_PPS;
@@ -392,24 +392,26 @@ std::string Daemon::Impl::handle_uapi(UapiOp op, std::string_view body)
 	if (op == UapiOp::get)
 		return uapi_get_response(device->config(),
 					 [this](const PublicKey &k) { return device->runtime(k); });
+	bool rebound = false; // new sockets: the new port's, or the old one's after an undo
+	std::string response = uapi_errno_response(0);
 	try {
 		UapiSetRequest request = uapi_parse_set(body);
 		UapiApplied applied = uapi_apply_set(device->config(), request);
 		if (auto why = mtu_problem(applied.config, applied.config.iface.mtu))
 			throw UapiError(UAPI_ERROR_INVALID, *why);
-		int fd4 = udp.fd4(), fd6 = udp.fd6();
+		rebound = applied.delta.listen_port;
 		device->apply(applied.config, applied.delta);
-		if (udp.fd4() != fd4 || udp.fd6() != fd6) {
-			// New port, new sockets (the old ones are closed, so epoll forgot them).
-			watch(udp.fd4());
-			if (udp.fd6() >= 0)
-				watch(udp.fd6());
-		}
-		return uapi_errno_response(0);
 	} catch (const UapiError &e) {
 		log("uapi set refused: %s", e.what());
-		return uapi_errno_response(e.code());
+		response = uapi_errno_response(e.code());
 	}
+	// epoll forgot the closed sockets, and a new one may have an old one's number.
+	for (int fd : {udp.fd4(), udp.fd6()})
+		if (rebound && fd >= 0) {
+			unwatch(fd);
+			watch(fd);
+		}
+	return response;
 }
 
 // `ip link set IF mtu N` is how WireGuard users change a tunnel's MTU: follow it on both

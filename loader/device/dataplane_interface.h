@@ -38,8 +38,11 @@ public:
 	virtual bool clear_peer(std::uint32_t peer_id) = 0;
 	virtual bool set_peer_current(std::uint32_t peer_id, std::uint32_t local_index) = 0;
 	virtual PeerStats peer_stats(std::uint32_t peer_id) const = 0;
-	// The stats of peer ids 0..count-1, indexed by id.
-	virtual std::vector<PeerStats> peer_stats_below(std::uint32_t count) const = 0;
+	// Its counters and timestamps back to zero (a peer configured anew keeps its id).
+	virtual bool reset_peer_stats(std::uint32_t peer_id) = 0;
+	// The stats of peer ids first..first+count-1 (index i: id first + i).
+	virtual std::vector<PeerStats> peer_stats_range(std::uint32_t first,
+						       std::uint32_t count) const = 0;
 
 	// Endpoints, written by the programs' own code under the slot's lock.
 	virtual std::optional<EndpointState> endpoint(std::uint32_t peer_id) const = 0;

@@ -17,8 +17,10 @@
 // fakes (tests/device_test.cpp).
 //
 // Single-threaded: the daemon's event loop calls every method. Configuration changes come
-// as a new model plus its delta (control/uapi_protocol.h); apply() does the work that can
-// fail first (binding a new port) and changes nothing when it throws.
+// as a new model plus its delta (control/uapi_protocol.h) and are all or nothing: apply()
+// does every step that can fail first (port, data-plane config, new peers, endpoints,
+// allowed IPs and routes), undoes them newest first when one fails, and only then does
+// what cannot be undone (ending sessions, removing peers).
 #pragma once
 
 #include "loader/control/device_config.h"
@@ -38,8 +40,12 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <vector>
 
 namespace xwg {
+
+// Ticks over which the tick reads every peer's stats once (the daemon ticks every 100 ms).
+inline constexpr std::uint32_t XWG_STATS_SWEEP_TICKS = 10;
 
 // CLOCK_BOOTTIME in nanoseconds, as the data plane counts (noise::boottime_ns).
 using Clock = std::function<std::uint64_t()>;
@@ -53,7 +59,9 @@ public:
 	Device &operator=(const Device &) = delete;
 
 	// Moves from config() to `next` (delta = config_diff(config(), next)). Throws
-	// UapiError (PORT_IN_USE when the port cannot be bound) with nothing changed.
+	// UapiError with nothing changed (the model, the peers, the maps, the routes):
+	// PORT_IN_USE when the port cannot be bound, INVALID for too many peers, -ENOMEM or
+	// IO when a map write, the sockets or a route failed.
 	void apply(const DeviceConfig &next, const ConfigDelta &delta);
 	const DeviceConfig &config() const { return config_; }
 	// The tunnel's MTU changed (the daemon checked it): the daemon's sends pad to it.
@@ -76,9 +84,20 @@ public:
 	const Peer *peer(const PublicKey &public_key) const { return peers_.find(public_key); }
 
 private:
-	Peer *add_peer(const PeerConfig &pc);
+	// apply()'s steps that can fail: each records how to undo itself in @undo, which
+	// apply() runs newest first when a later step fails. An undo step does not throw.
+	using UndoLog = std::vector<std::function<void()>>;
+	void apply_sockets(const DeviceConfig &next, const ConfigDelta &delta, UndoLog &undo);
+	void set_identity(const std::optional<PrivateKey> &key, UndoLog &undo);
+	Peer &add_peer(const PeerConfig &pc, UndoLog &undo);
+	void write_endpoint(Peer &peer, const std::optional<Endpoint> &ep, UndoLog &undo);
+	// apply()'s steps that cannot be undone, once nothing can fail any more (remove_peer
+	// also undoes add_peer: a new peer has no session to lose).
+	void end_sessions(Peer &peer);
+	void renew_peer(const PeerConfig &pc);
 	void remove_peer(const PublicKey &key);
-	void set_private_key(const std::optional<PrivateKey> &key);
+
+	std::unique_ptr<Peer> make_peer(std::uint32_t id, const PeerConfig &pc);
 	void set_endpoint(Peer &peer, const Endpoint &ep);
 	void forget_handshake(Peer &peer);
 
@@ -110,6 +129,7 @@ private:
 	noise::LoadMonitor load_;
 	noise::Ratelimiter ratelimiter_;
 	noise::IndexTable indices_;
+	std::uint32_t stats_cursor_ = 0; // the next peer id whose stats the tick reads
 	Keypairs keypairs_;
 	Endpoints endpoints_;
 	AllowedIps allowed_ips_;

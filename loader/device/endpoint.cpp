@@ -3,8 +3,6 @@
 
 #include <arpa/inet.h>
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 namespace xwg {
@@ -48,15 +46,18 @@ Endpoint Endpoints::address_of(const xwg_endpoint &ep)
 	return e;
 }
 
-void Endpoints::set(std::uint32_t peer_id, const Endpoint &e)
+bool Endpoints::set(std::uint32_t peer_id, const Endpoint &e)
 {
 	xwg_endpoint ep{};
 	ep.family = static_cast<__u16>(e.addr.family);
 	ep.port = htons(e.port);
 	std::memcpy(ep.addr.v6, e.addr.bytes.data(), e.addr.length());
-	if (!dp_.set_endpoint(peer_id, with_route(ep, net_.route(e.addr), false)))
-		std::fprintf(stderr, "xwg: writing endpoint %s failed: %s\n",
-			     e.to_string().c_str(), std::strerror(errno));
+	return dp_.set_endpoint(peer_id, with_route(ep, net_.route(e.addr), false)).has_value();
+}
+
+bool Endpoints::clear(std::uint32_t peer_id)
+{
+	return dp_.set_endpoint(peer_id, xwg_endpoint{}).has_value();
 }
 
 std::optional<Endpoint> Endpoints::refresh(std::uint32_t peer_id)

@@ -22,8 +22,11 @@ class Endpoints {
 public:
 	Endpoints(DataplaneInterface &dp, Network &net) : dp_(dp), net_(net) {}
 
-	// A new address for @peer_id (configured, or a handshake's source), with its route.
-	void set(std::uint32_t peer_id, const Endpoint &ep);
+	// A new address for @peer_id (configured, or a handshake's source), with its route;
+	// false (errno set) when the data plane refused it.
+	bool set(std::uint32_t peer_id, const Endpoint &ep);
+	// No address for @peer_id (a peer configured anew without one); false as for set().
+	bool clear(std::uint32_t peer_id);
 	// Looks the route of the address in the data plane up again and writes it where it
 	// changed: after a roam (no next hop yet) and whenever routes or addresses change.
 	// Returns that address (nullopt: none).

@@ -12,7 +12,7 @@ namespace xwg {
 
 // ---- one peer's three sessions ----------------------------------------------------------
 
-void KeypairRotation::drop(std::optional<Entry> &slot)
+void KeypairRotation::drop(std::unique_ptr<Entry> &slot)
 {
 	if (!slot)
 		return;
@@ -25,7 +25,7 @@ bool KeypairRotation::add(const noise::Keypair &keypair)
 	const auto counter_slot = store_.install(keypair);
 	if (!counter_slot)
 		return false;
-	Entry fresh{keypair, *counter_slot};
+	auto fresh = std::make_unique<Entry>(Entry{keypair, *counter_slot});
 	if (keypair.initiator) {
 		// We initiated: the peer has these keys already, send with them at once. An
 		// unconfirmed next (from a crossing handshake) becomes previous, so late data
@@ -67,7 +67,7 @@ bool KeypairRotation::confirm(std::uint32_t local_index)
 void KeypairRotation::clear()
 {
 	// Nothing may point at a keypair while it is being retired.
-	if (current_.has_value())
+	if (current_)
 		store_.set_current(0);
 	drop(previous_);
 	drop(current_);
@@ -163,6 +163,16 @@ void Keypairs::retire(std::uint32_t local_index, std::uint32_t slot)
 {
 	dp_.retire_keypair(slot);
 	retiring_.emplace_back(local_index, slot);
+}
+
+std::size_t Keypairs::collect(std::uint64_t now)
+{
+	if (retiring_.empty() ||
+	    (collected_ && now - last_collect_ns_ < XWG_KEYPAIR_COLLECT_INTERVAL))
+		return 0;
+	last_collect_ns_ = now;
+	collected_ = true;
+	return collect();
 }
 
 std::size_t Keypairs::collect()

@@ -19,9 +19,11 @@
 //   `keypairs` entry is written;
 // - retire: the slot is marked RETIRED at once, so neither program starts using the keys
 //   again; nothing else changes yet;
-// - collect (every tick, and at shutdown): one kernel grace period for everything retired
-//   so far, then the keys are wiped in place, the entries deleted, and slots and indices
-//   freed. Slots are handed out oldest-freed first.
+// - collect (from the tick, at most once per XWG_KEYPAIR_COLLECT_INTERVAL, and at
+//   shutdown): one kernel grace period for everything retired so far, then the keys are
+//   wiped in place, the entries deleted, and slots and indices freed. Slots are handed out
+//   oldest-freed first. A grace period blocks the daemon for ~10 ms (synchronize_rcu), so
+//   with 65,536 peers rekeying, one per second covers ~550 retirements at once.
 #pragma once
 
 #include "loader/device/dataplane_interface.h"
@@ -68,17 +70,18 @@ public:
 	// Retires all three (zero_key_material, peer removed, private key changed).
 	void clear();
 
-	const Entry *previous() const { return previous_ ? &*previous_ : nullptr; }
-	const Entry *current() const { return current_ ? &*current_ : nullptr; }
-	const Entry *next() const { return next_ ? &*next_ : nullptr; }
+	const Entry *previous() const { return previous_.get(); }
+	const Entry *current() const { return current_.get(); }
+	const Entry *next() const { return next_.get(); }
 
 private:
-	void drop(std::optional<Entry> &slot);
+	void drop(std::unique_ptr<Entry> &slot);
 
+	// On the heap: most of 65,536 peers hold no session, and an Entry is ~100 bytes.
 	KeypairStore &store_;
-	std::optional<Entry> previous_;
-	std::optional<Entry> current_;
-	std::optional<Entry> next_;
+	std::unique_ptr<Entry> previous_;
+	std::unique_ptr<Entry> current_;
+	std::unique_ptr<Entry> next_;
 };
 
 // The free entries of `keypair_slots`: the one freed longest ago first.
@@ -107,6 +110,8 @@ public:
 	// Wipes everything retired so far, after one kernel grace period; returns how many.
 	// Without a grace period (it failed) nothing is wiped, and the next call tries again.
 	std::size_t collect();
+	// The same from the tick at @now: at most once per interval.
+	std::size_t collect(std::uint64_t now);
 	std::size_t retiring() const { return retiring_.size(); }
 	std::size_t free_slots() const { return slots_.available(); }
 
@@ -119,6 +124,12 @@ private:
 	noise::IndexTable &indices_;
 	CounterSlots slots_;
 	std::vector<std::pair<std::uint32_t, std::uint32_t>> retiring_; // local index, slot
+	std::uint64_t last_collect_ns_ = 0;
+	bool collected_ = false;
 };
+
+// How often the tick wipes retired keypairs (CLOCK_BOOTTIME ns): keys outlive their
+// retirement by at most this plus a grace period.
+inline constexpr std::uint64_t XWG_KEYPAIR_COLLECT_INTERVAL = 1'000'000'000ULL;
 
 } // namespace xwg

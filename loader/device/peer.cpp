@@ -1,6 +1,8 @@
 // device/peer.cpp — see peer.h.
 #include "loader/device/peer.h"
 
+#include <cerrno>
+
 namespace xwg {
 
 Peer::Peer(std::uint32_t id_, const noise::Identity &identity, const PublicKey &remote,
@@ -14,18 +16,20 @@ Peer::Peer(std::uint32_t id_, const noise::Identity &identity, const PublicKey &
 
 std::optional<std::uint32_t> PeerIds::take()
 {
-	for (std::uint32_t i = 0; i < used_.size(); ++i)
-		if (!used_[i]) {
-			used_[i] = true;
-			return i;
-		}
-	return std::nullopt;
+	if (!freed_.empty()) {
+		const std::uint32_t id = *freed_.begin();
+		freed_.erase(freed_.begin());
+		return id;
+	}
+	if (next_ >= count_)
+		return std::nullopt;
+	return next_++;
 }
 
 void PeerIds::give_back(std::uint32_t id)
 {
-	if (id < used_.size())
-		used_[id] = false;
+	if (id < next_)
+		freed_.insert(id);
 }
 
 Peers::Peers(DataplaneInterface &dp, std::uint32_t max) : dp_(dp), ids_(max), by_id_(max, nullptr)
@@ -36,17 +40,36 @@ Peer *Peers::create(const PublicKey &key,
 		    const std::function<std::unique_ptr<Peer>(std::uint32_t id)> &make)
 {
 	const auto id = ids_.take();
-	if (!id)
+	if (!id) {
+		errno = ENOSPC;
 		return nullptr;
+	}
 	auto peer = make(*id);
-	dp_.clear_peer(*id); // counters of an earlier peer with this id start from zero
+	// Counters of an earlier peer with this id start from zero.
 	xwg_peer value{};
 	value.active = 1;
-	dp_.set_peer(*id, value);
+	if (!dp_.clear_peer(*id) || !dp_.set_peer(*id, value)) {
+		const int err = errno;
+		dp_.clear_peer(*id);
+		ids_.give_back(*id);
+		errno = err;
+		return nullptr;
+	}
 	Peer *raw = peer.get();
 	by_id_[*id] = raw;
 	peers_[key] = std::move(peer);
 	return raw;
+}
+
+Peer *Peers::renew(const PublicKey &key,
+		   const std::function<std::unique_ptr<Peer>(std::uint32_t id)> &make)
+{
+	auto it = peers_.find(key);
+	if (it == peers_.end())
+		return nullptr;
+	it->second = make(it->second->id);
+	by_id_[it->second->id] = it->second.get();
+	return it->second.get();
 }
 
 void Peers::erase(const PublicKey &key)
@@ -56,6 +79,9 @@ void Peers::erase(const PublicKey &key)
 		return;
 	const std::uint32_t id = it->second->id;
 	dp_.clear_peer(id);
+	if (id >= used_.size())
+		used_.resize(id + 1, false);
+	used_[id] = true;
 	by_id_[id] = nullptr;
 	ids_.give_back(id);
 	peers_.erase(it);

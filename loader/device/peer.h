@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 namespace xwg {
@@ -36,7 +37,9 @@ struct Peer {
 	std::unique_ptr<KeypairStore> store;
 	KeypairRotation keypairs;
 
-	std::deque<std::vector<std::uint8_t>> staged; // inner packets waiting for a session
+	// Inner packets waiting for a session (a vector: an empty deque costs 600 bytes, times
+	// 65,536 peers).
+	std::vector<std::vector<std::uint8_t>> staged;
 	std::optional<Endpoint> endpoint;             // where we send: configured, then learned
 	std::uint32_t handshake_index = 0;            // our index of the initiation/response in flight
 	std::uint64_t last_initiation_sent_ns = 0;
@@ -52,15 +55,17 @@ struct Peer {
 	std::uint64_t daemon_rx_bytes = 0;
 };
 
-// Free peer ids: the lowest unused first, so `bpftool map dump` stays compact.
+// Free peer ids: the lowest unused first, so `bpftool map dump` stays compact. O(log n).
 class PeerIds {
 public:
-	explicit PeerIds(std::uint32_t count) : used_(count, false) {}
+	explicit PeerIds(std::uint32_t count) : count_(count) {}
 	std::optional<std::uint32_t> take();
 	void give_back(std::uint32_t id);
 
 private:
-	std::vector<bool> used_;
+	std::uint32_t count_;
+	std::uint32_t next_ = 0;  // ids from here on were never handed out
+	std::set<std::uint32_t> freed_; // given back, below next_
 };
 
 // The device's peers, by public key and by id, and their slots in the data plane.
@@ -69,9 +74,15 @@ public:
 	explicit Peers(DataplaneInterface &dp, std::uint32_t max = XWG_MAX_PEERS);
 
 	// A new peer under a fresh id (@make builds it), active in the data plane with zeroed
-	// counters; nullptr when every id is taken.
+	// counters; nullptr (errno set, nothing changed) when every id is taken or the data
+	// plane refused the slot.
 	Peer *create(const PublicKey &key,
 		     const std::function<std::unique_ptr<Peer>(std::uint32_t id)> &make);
+	// The peer with @key built anew by @make under its id (a peer removed and added again
+	// in one change: new sessions, same slot); nullptr when there is none. The caller has
+	// stopped the old one's timers and retired its keypairs, and resets the slot.
+	Peer *renew(const PublicKey &key,
+		    const std::function<std::unique_ptr<Peer>(std::uint32_t id)> &make);
 	// Out of the data plane and forgotten (the caller has stopped its timers and retired
 	// its keypairs).
 	void erase(const PublicKey &key);
@@ -91,6 +102,7 @@ public:
 private:
 	DataplaneInterface &dp_;
 	PeerIds ids_;
+	std::vector<bool> used_; // ids a peer had before: cleared again before reuse
 	std::map<PublicKey, std::unique_ptr<Peer>> peers_;
 	std::vector<Peer *> by_id_;
 };

@@ -104,10 +104,9 @@ void Device::send_staged(Peer &peer)
 		send_initiation(peer, false);
 		return;
 	}
-	while (!peer.staged.empty()) {
-		send_data(peer, peer.staged.front());
-		peer.staged.pop_front();
-	}
+	for (const auto &packet : peer.staged)
+		send_data(peer, packet);
+	peer.staged.clear();
 	keep_key_fresh_on_send(peer, now);
 }
 

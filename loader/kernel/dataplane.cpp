@@ -491,28 +491,31 @@ PeerStats Dataplane::peer_stats(uint32_t peer_id) const
 	return fold_per_cpu(per_cpu.data(), per_cpu.size());
 }
 
-std::vector<PeerStats> Dataplane::peer_stats_below(uint32_t count) const
+std::vector<PeerStats> Dataplane::peer_stats_range(uint32_t first, uint32_t count) const
 {
-	count = std::min<uint32_t>(count, XWG_MAX_PEERS);
+	if (first >= XWG_MAX_PEERS)
+		return {};
+	count = std::min<uint32_t>(count, XWG_MAX_PEERS - first);
 	const std::size_t cpus = possible_cpus();
 	std::vector<PeerStats> out(count);
 	if (count == 0)
 		return out;
 	std::vector<uint32_t> keys(count);
 	std::vector<xwg_peer_stats> values(static_cast<std::size_t>(count) * cpus);
-	uint32_t next = 0, n = count;
+	// One syscall for the range. The batch token is the key before the first one
+	// (an array's next key is key + 1); none starts at 0. ENOENT: the map ended first.
+	uint32_t before = first - 1, next = 0, n = count;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	// One syscall for every id below count (ENOENT: the map ended first).
-	int err = bpf_map_lookup_batch(bpf_map__fd(rx_->maps.peer_stats), nullptr, &next,
-				       keys.data(), values.data(), &n, &opts);
+	int err = bpf_map_lookup_batch(bpf_map__fd(rx_->maps.peer_stats), first ? &before : nullptr,
+				       &next, keys.data(), values.data(), &n, &opts);
 	if (err && errno != ENOENT) {
-		for (uint32_t id = 0; id < count; ++id)
-			out[id] = peer_stats(id);
+		for (uint32_t i = 0; i < count; ++i)
+			out[i] = peer_stats(first + i);
 		return out;
 	}
 	for (uint32_t i = 0; i < n && i < count; ++i)
-		if (keys[i] < count)
-			out[keys[i]] = fold_per_cpu(&values[i * cpus], cpus);
+		if (keys[i] >= first && keys[i] - first < count)
+			out[keys[i] - first] = fold_per_cpu(&values[i * cpus], cpus);
 	return out;
 }
 

@@ -87,8 +87,8 @@ public:
 	bool delete_allowed_ip(const uint8_t *addr, size_t addr_len, uint8_t prefixlen) override;
 
 	PeerStats peer_stats(uint32_t peer_id) const override;
-	std::vector<PeerStats> peer_stats_below(uint32_t count) const override;
-	bool reset_peer_stats(uint32_t peer_id);
+	std::vector<PeerStats> peer_stats_range(uint32_t first, uint32_t count) const override;
+	bool reset_peer_stats(uint32_t peer_id) override;
 	DropCounters drops() const;
 	// Counts a drop decided in userspace (XWG_DROP_CONTROL_*: no program writes those).
 	void count_drop(xwg_drop_reason reason) override;
