@@ -193,26 +193,28 @@ static __always_inline int rx_open_skb(struct __sk_buff *skb, __u32 plain_off, _
  * cannot simply be cut: bpf_skb_change_tail() refuses skbs marked as encapsulated (as
  * a sender's tunnel offload leaves them, xwg_tx's own included, when they cross a veth),
  * and a frame longer than the tunnel's MTU would be dropped by the veth. So the inner
- * packet moves back over the padding and tag (through the per-CPU buffer), and one
+ * packet moves (through the per-CPU buffer) to where it must end up, and one
  * bpf_skb_adjust_room() removes everything between the Ethernet header and it.
  * adjust_room keeps at least the outer IP header's length after the Ethernet header, so
  * an inner packet shorter than that keeps a few bytes of tail, which the IP layer trims
- * by its length field, as it trims Ethernet padding. skb->protocol is set again from the
- * new Ethernet header when the veth delivers the frame.
+ * by its length field, as it trims Ethernet padding. Usually the packet moves back over
+ * the padding and tag; when they are fewer than those few bytes (a peer need not pad:
+ * a 20-byte IPv4 packet under an IPv6 header), it moves forward instead. skb->protocol
+ * is set again from the new Ethernet header when the veth delivers the frame.
  */
 static __always_inline int rx_strip_skb(struct __sk_buff *skb, __u32 plain_off, __u32 inner_len)
 {
 	__u32 outer_l3 = plain_off - sizeof(struct ethhdr) - sizeof(struct udphdr) -
 			 sizeof(struct xwg_msg_data);
-	__u32 tail = skb->len - plain_off - inner_len; /* padding and tag */
 	__u32 keep = inner_len < outer_l3 ? outer_l3 - inner_len : 0;
-	__u32 shift = tail > keep ? tail - keep : 0;
 	struct xwg_aead_mem *m;
+	__u32 to;
 	__u64 n;
 
 	if (skb->len < plain_off + inner_len)
 		return -1;
-	if (shift) {
+	to = skb->len - inner_len - keep; /* where the inner packet starts before the cut */
+	if (to != plain_off) {
 		m = xwg_aead_mem_get();
 		if (!m)
 			return -1;
@@ -221,10 +223,10 @@ static __always_inline int rx_strip_skb(struct __sk_buff *skb, __u32 plain_off, 
 		if (n >= XWG_AEAD_MAX_LEN)
 			return -1;
 		if (bpf_skb_load_bytes(skb, plain_off, m->bytes, n + 1) ||
-		    bpf_skb_store_bytes(skb, plain_off + shift, m->bytes, n + 1, 0))
+		    bpf_skb_store_bytes(skb, to, m->bytes, n + 1, 0))
 			return -1;
 	}
-	return bpf_skb_adjust_room(skb, -(__s32)(plain_off + shift - sizeof(struct ethhdr)),
+	return bpf_skb_adjust_room(skb, -(__s32)(to - sizeof(struct ethhdr)),
 				   BPF_ADJ_ROOM_MAC, 0) ? -1 : 0;
 }
 
