@@ -56,7 +56,8 @@ xwgtest::RunResult run(xwg_aead_test *s, int prog_fd, int op, const Case &c)
 	auto *bss = s->bss;
 	std::memcpy(bss->key, c.key.data(), 32);
 	std::memset(bss->aad, 0, sizeof(bss->aad));
-	std::memcpy(bss->aad, c.aad.data(), c.aad.size());
+	if (!c.aad.empty())
+		std::memcpy(bss->aad, c.aad.data(), c.aad.size());
 	bss->aad_len = c.aad.size();
 	std::uint32_t n0;
 	std::uint64_t ctr;

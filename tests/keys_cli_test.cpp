@@ -119,6 +119,8 @@ TEST_CASE("malformed input to pubkey: a clear message and a non-zero exit, like 
 		good.substr(0, 44) + "x\n",                      // trailing garbage
 		good.substr(0, 43) + "A",                        // no '='
 		"!" + good.substr(1),                            // outside the alphabet
+		good.substr(0, 30) + "\x9f\xb4" + good.substr(32), // bytes >= 0x80 (libsodium
+		                                                 // 1.0.18 takes them as digits)
 		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n", // non-zero padding bits
 	};
 	for (const auto &in : cases) {

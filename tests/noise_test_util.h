@@ -13,6 +13,8 @@ namespace xwg::test {
 
 inline std::vector<std::uint8_t> unhex(std::string_view s)
 {
+	if (s.empty())
+		return {}; // libsodium's pointers must not be null, even for nothing
 	std::vector<std::uint8_t> out(s.size() / 2);
 	std::size_t n = 0;
 	const char *end = nullptr;

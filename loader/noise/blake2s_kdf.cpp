@@ -34,7 +34,7 @@ void hmac(std::uint8_t (&out)[HASH_LEN], Bytes key, Bytes input)
 	if (key.size() > BLAKE2S_BLOCK_LEN) {
 		hash(inner, {key});
 		std::memcpy(block, inner, HASH_LEN);
-	} else {
+	} else if (!key.empty()) { // an empty span may be null: no memcpy from it
 		std::memcpy(block, key.data(), key.size());
 	}
 

@@ -85,7 +85,8 @@ std::size_t transport_seal(std::span<std::uint8_t> out, const SymmetricKey &key,
 
 	// Pad in the output buffer, then seal in place.
 	std::uint8_t *p = out.data() + sizeof(hdr);
-	std::memmove(p, plain.data(), plain.size());
+	if (!plain.empty()) // a keepalive's empty span may be null: no memmove from it
+		std::memmove(p, plain.data(), plain.size());
 	std::memset(p + plain.size(), 0, body - plain.size());
 	aead_seal(p, key, counter, Bytes(p, body), Bytes());
 	return total;

@@ -1,7 +1,7 @@
 // types/keys.cpp — key generation, clamping, wiping and the text codec, all on libsodium.
 // Base64 goes through libsodium (original alphabet, padded), which already refuses
-// non-canonical trailing bits; we add wg's length and single-'=' checks in front. Decoding
-// goes through a temporary that is wiped, since the bytes may be a secret.
+// non-canonical trailing bits; we add wg's length, alphabet and single-'=' checks in
+// front. Decoding goes through a temporary that is wiped, since the bytes may be a secret.
 #include "loader/types/keys.h"
 
 #include <sodium.h>
@@ -18,6 +18,17 @@ void sodium_ready()
 {
 	static const int rc = sodium_init();
 	(void)rc;
+}
+
+// Only the base64 alphabet and '=': libsodium 1.0.18 (Debian 12) decodes every byte from
+// 0x80 up as a digit, so "...Wq\x9f\xb4bl..." would pass as the key "...Wq//bl...".
+bool base64_charset(std::string_view text)
+{
+	for (char c : text)
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '+' || c == '/' || c == '='))
+			return false;
+	return true;
 }
 
 } // namespace
@@ -116,7 +127,8 @@ KeyParseError from_base64(std::string_view text, std::uint8_t *out)
 {
 	if (text.size() != KEY_BASE64_LEN)
 		return KeyParseError::wrong_length;
-	if (text[KEY_BASE64_LEN - 1] != '=' || text[KEY_BASE64_LEN - 2] == '=')
+	if (text[KEY_BASE64_LEN - 1] != '=' || text[KEY_BASE64_LEN - 2] == '=' ||
+	    !base64_charset(text))
 		return KeyParseError::bad_base64;
 	std::uint8_t key[KEY_LEN];
 	std::size_t len = 0;
@@ -154,7 +166,7 @@ KeyParseError from_hex(std::string_view text, std::uint8_t *out)
 
 std::optional<std::size_t> base64_decoded_size(std::string_view text)
 {
-	if (text.empty())
+	if (text.empty() || !base64_charset(text))
 		return std::nullopt;
 	std::vector<unsigned char> bin(text.size());
 	std::size_t len = 0;
