@@ -2,14 +2,15 @@
 # run.sh — build everything, then run every benchmark: the AEAD and handshake micro
 # benches, the data plane per-packet bench, the live-tunnel iperf3 bench
 # (tunnel_bench.sh; its BENCH_* knobs pass through) and the 65,536-peer scale bench
-# (scale_bench.sh, xwg against wireguard-go). Needs root for the BPF ones.
+# (scale_bench.sh, xwg against wireguard-go) and the handshake flood (flood_bench, xwg
+# against wireguard-go). Needs root for the BPF ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh >/dev/null
 
 say() { printf '\n=== %s\n' "$*"; }
 rc=0
-for b in aead_bench handshake_bench dataplane_bench; do
+for b in aead_bench handshake_bench dataplane_bench flood_bench; do
 	say "$b"
 	timeout 600 "build/bench/$b" || { echo "$b failed (exit $?)"; rc=1; }
 done

@@ -305,13 +305,13 @@ bool XwgIface::daemon_alive() const
 	return p > 0 && kill(p, 0) == 0;
 }
 
-WgGo::WgGo(const Netns &n, std::string name, const std::string &log)
+WgGo::WgGo(const Netns &n, std::string name, const std::string &log, const std::string &binary)
 	: ns(n), ifname(std::move(name)), log_path(log)
 {
-	require_tool("wireguard-go");
+	require_tool(binary);
 	require_tool("wg");
 	sh("rm -f /var/run/wireguard/" + ifname + ".sock");
-	proc = Child::spawn({"nsenter", "--net=" + ns.path(), "wireguard-go", "-f", ifname},
+	proc = Child::spawn({"nsenter", "--net=" + ns.path(), binary, "-f", ifname},
 			    log_path, {"WG_PROCESS_FOREGROUND=1"});
 	if (!wait_until([&] { return exists(sock()); }, 10s))
 		throw std::runtime_error("wireguard-go " + ifname + " did not start:\n" +

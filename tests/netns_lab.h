@@ -185,7 +185,9 @@ struct WgGo {
 	std::string log_path;
 	Child proc;
 
-	WgGo(const Netns &n, std::string name, const std::string &log);
+	// @binary: Debian's wireguard-go by default, or another build (benchmarks).
+	WgGo(const Netns &n, std::string name, const std::string &log,
+	     const std::string &binary = "wireguard-go");
 	~WgGo();
 	WgGo(const WgGo &) = delete;
 	WgGo &operator=(const WgGo &) = delete;
