@@ -194,12 +194,12 @@ private:
 		if (proto == ETH_P_IP) {
 			if (f.size() < 34 || f[14 + 9] != IPPROTO_UDP)
 				return pass;
-			if ((f[14] & 0x0f) != 5 || (be16_at(f, 14 + 6) & 0x3fff))
-				return pass; // options or a fragment: the stack's business
+			if ((f[14] >> 4) != 4 || (f[14] & 0x0f) != 5 || (be16_at(f, 14 + 6) & 0x3fff))
+				return pass; // not IPv4, options or a fragment: the stack's business
 			family = AF_INET;
 			l4 = 34;
 		} else if (proto == ETH_P_IPV6) {
-			if (f.size() < 54 || f[14 + 6] != IPPROTO_UDP)
+			if (f.size() < 54 || (f[14] >> 4) != 6 || f[14 + 6] != IPPROTO_UDP)
 				return pass;
 			family = AF_INET6;
 			l4 = 54;

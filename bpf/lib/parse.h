@@ -46,14 +46,15 @@ static __always_inline struct udphdr *xwg_parse_udp(void *data, void *data_end, 
 
 		if ((void *)(ip + 1) > data_end || ip->protocol != IPPROTO_UDP)
 			return NULL;
-		if (ip->ihl != 5 || (ip->frag_off & bpf_htons(XWG_IP_FRAG_MASK)))
+		/* Only what the IP layer would take as IPv4: version 4, no options, whole. */
+		if (ip->version != 4 || ip->ihl != 5 || (ip->frag_off & bpf_htons(XWG_IP_FRAG_MASK)))
 			return NULL;
 		udp = (void *)(ip + 1);
 		*family = XWG_AF_INET;
 	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = (void *)(eth + 1);
 
-		if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != IPPROTO_UDP)
+		if ((void *)(ip6 + 1) > data_end || ip6->version != 6 || ip6->nexthdr != IPPROTO_UDP)
 			return NULL;
 		udp = (void *)(ip6 + 1);
 		*family = XWG_AF_INET6;
