@@ -316,6 +316,10 @@ private:
 				c.frame[v6 ? 14 + 6 : 14 + 9] =
 					chance(50) ? 0 : 44; // hop-by-hop, fragment
 			c.what = "not plain UDP to our port" + c.what;
+			// Sealed with the live key: a mutation may make it plain again.
+			c.sealed = msg;
+			c.sealed_off = headers;
+			c.udp_len_off = headers - 4;
 			return c;
 		}
 		c.frame = udp_frame(from, sport, to, DataplaneLab::kPort, msg);
@@ -467,7 +471,7 @@ private:
 
 	void tx_case()
 	{
-		if (chance(10)) { // the daemon puts the endpoint back after a roam
+		if (chance(20)) { // the daemon puts the endpoint back after a roam
 			static const uint32_t mtus[] = {0, 1280, 1500};
 			set_endpoint(chance(40), mtus[below(3)]);
 		}
