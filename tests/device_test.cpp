@@ -408,3 +408,136 @@ TEST_CASE("device: a failed change keeps the key and the sessions of a peer it w
 	CHECK(p.a.current() != current);
 	CHECK(p.b.current() == p.a.dp.keypairs.at(p.a.current()).remote_index);
 }
+
+namespace {
+
+// What a daemon taking over finds in the data plane, read from the fake as
+// kernel/dataplane.cpp reads the pinned maps.
+Device::Found found_in(const FakeDataplane &dp, const Device &old)
+{
+	Device::Found f;
+	f.peer_ids = old.peer_ids();
+	for (std::uint32_t id = 0; id < dp.peers.size(); ++id)
+		if (dp.peers[id].active)
+			f.peers[id] = dp.peers[id];
+	for (const auto &[index, kp] : dp.keypairs)
+		f.keypairs.push_back({index, kp, dp.slots.at(kp.counter_slot)});
+	for (const auto &[key, peer_id] : dp.allowed) {
+		PinnedAllowedIp a{};
+		std::copy(key.first.begin(), key.first.end(), a.addr.begin());
+		a.addr_len = static_cast<std::uint8_t>(key.first.size());
+		a.prefixlen = key.second;
+		a.peer_id = peer_id;
+		f.allowed_ips.push_back(a);
+	}
+	return f;
+}
+
+} // namespace
+
+TEST_CASE("device: a new device takes over the data plane: sessions, rotation and retirement go on")
+{
+	Pair p;
+	std::vector<std::uint32_t> firsts;
+	for (int i = 0; i < 3; ++i) {
+		p.handshake();
+		firsts.push_back(p.a.current());
+		p.now += 6 * S;
+	}
+	// previous, current, and one retired that no grace period has wiped yet.
+	REQUIRE(p.a.dp.keypairs.size() == 3);
+	const auto allowed_before = p.a.dp.allowed;
+
+	// A's daemon goes without touching anything; a new one takes over.
+	const Device::Found found = found_in(p.a.dp, p.a.device);
+	p.a.device.detach();
+	FakeNetwork net2(p.a.net.self());
+	net2.deliver = p.a.net.deliver;
+	Device a2(p.a.dp, net2, TimerSettings{}, {}, [&p] { return p.now; });
+	a2.adopt(p.a.config, found);
+
+	CHECK(a2.config() == p.a.config);
+	CHECK(a2.peer_ids() == found.peer_ids);
+	CHECK(p.a.dp.allowed == allowed_before);
+	const Peer *b = a2.peer(p.b.public_key());
+	REQUIRE(b);
+	REQUIRE(b->keypairs.current());
+	CHECK(b->keypairs.current()->keypair.local_index == firsts[2]);
+	REQUIRE(b->keypairs.previous());
+	CHECK(b->keypairs.previous()->keypair.local_index == firsts[1]);
+	CHECK(b->keypairs.current()->keypair.initiator);
+	CHECK(b->endpoint == p.b.net.self());
+	CHECK(a2.runtime(p.b.public_key()).last_handshake_sec != 0);
+	CHECK(p.a.current() == firsts[2]); // the data plane kept sending with it
+
+	// The retired one is wiped at the next tick, after a grace period, as before.
+	a2.tick(p.now);
+	CHECK(p.a.dp.premature_wipes == 0);
+	CHECK(p.a.dp.keypairs.count(firsts[0]) == 0);
+	CHECK(p.a.dp.keypairs.size() == 2);
+
+	// And the session rotates: a rekey from the new device completes with B.
+	std::this_thread::sleep_for(std::chrono::milliseconds(20)); // a newer TAI64N
+	xwg_event ev{};
+	ev.type = XWG_EVENT_REKEY_NEEDED;
+	ev.local_index = p.a.current();
+	a2.on_event(&ev, sizeof(ev));
+	for (int i = 0; i < 20 && !p.queue.empty(); ++i) {
+		auto [to, d] = std::move(p.queue.front());
+		p.queue.pop_front();
+		if (to == &p.a)
+			a2.on_datagram(d, 0);
+		else if (le32(d.data, 0) != XWG_MSG_DATA)
+			p.b.device.on_datagram(d, 0);
+	}
+	CHECK(p.a.current() != firsts[2]);
+	REQUIRE(p.a.dp.keypairs.count(p.a.current()));
+	const xwg_keypair &ka = p.a.dp.keypairs.at(p.a.current());
+	REQUIRE(p.b.dp.keypairs.count(ka.remote_index));
+	CHECK(std::memcmp(ka.send_key, p.b.dp.keypairs.at(ka.remote_index).recv_key, 32) == 0);
+	a2.tick(p.now + 2 * S);
+	CHECK(p.a.dp.premature_wipes == 0);
+	CHECK(p.a.dp.keypairs.count(firsts[1]) == 0); // previous of the old rotation went
+}
+
+TEST_CASE("keypair rotation: a taken-over set of keypairs finds its places")
+{
+	struct Recorder : KeypairStore {
+		std::vector<std::uint32_t> retired;
+		std::uint32_t current = 99;
+		std::optional<std::uint32_t> install(const noise::Keypair &) override { return 0; }
+		void retire(std::uint32_t index, std::uint32_t) override { retired.push_back(index); }
+		void set_current(std::uint32_t index) override { current = index; }
+	} store;
+	auto entry = [](std::uint32_t index, std::uint64_t birth, bool initiator) {
+		KeypairRotation::Entry e;
+		e.keypair.local_index = index;
+		e.keypair.birth_ns = birth;
+		e.keypair.initiator = initiator;
+		e.counter_slot = index;
+		return e;
+	};
+	SECTION("previous, current and a responder's next")
+	{
+		KeypairRotation r(store);
+		r.adopt({entry(1, 10, true), entry(2, 20, true), entry(3, 30, false), entry(4, 5, true)},
+			2);
+		REQUIRE(r.current());
+		CHECK(r.current()->keypair.local_index == 2);
+		REQUIRE(r.previous());
+		CHECK(r.previous()->keypair.local_index == 1);
+		REQUIRE(r.next());
+		CHECK(r.next()->keypair.local_index == 3);
+		CHECK(store.retired == std::vector<std::uint32_t>{4}); // older than previous
+		CHECK(store.current == 99);                            // untouched
+	}
+	SECTION("a current index that names nothing live is cleared")
+	{
+		KeypairRotation r(store);
+		r.adopt({entry(5, 10, false)}, 7);
+		CHECK_FALSE(r.current());
+		REQUIRE(r.next());
+		CHECK(r.next()->keypair.local_index == 5);
+		CHECK(store.current == 0);
+	}
+}

@@ -3,6 +3,8 @@
 // XWG_BINARY naming the xwg binary under test.
 #include "netns_lab.h"
 
+#include <sys/file.h>
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <linux/if_packet.h>
@@ -231,7 +233,7 @@ void remove_xwg_traces(const std::string &ifname)
 {
 	sh("rm -rf /sys/fs/bpf/xwg/" + ifname);
 	sh("rm -f /var/run/wireguard/" + ifname + ".sock /run/xwg/" + ifname + ".pid /run/xwg/" +
-	   ifname + ".state");
+	   ifname + ".state /run/xwg/" + ifname + ".running /run/xwg/" + ifname + ".lock");
 }
 
 // ---- xwg and wireguard-go ----------------------------------------------------------------
@@ -299,10 +301,15 @@ pid_t XwgIface::daemon_pid() const
 	return static_cast<pid_t>(pid);
 }
 
+// By the lock the daemon holds (a killed one may linger as a zombie: kill(pid, 0) lies).
 bool XwgIface::daemon_alive() const
 {
-	pid_t p = daemon_pid();
-	return p > 0 && kill(p, 0) == 0;
+	const int fd = open(("/run/xwg/" + ifname + ".lock").c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	const bool held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
 }
 
 WgGo::WgGo(const Netns &n, std::string name, const std::string &log, const std::string &binary)

@@ -19,6 +19,14 @@ struct {
 	__type(value, struct xwg_config);
 } config SEC(".maps");
 
+/* Which layout the pinned maps have (include/xwg/maps.h: struct xwg_layout). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xwg_layout);
+} layout SEC(".maps");
+
 /* Mmapable, so the daemon changes one field (current_index) in place instead of
  * rewriting the whole value, which could undo what a program just wrote. */
 struct {

@@ -37,6 +37,7 @@
 #define XWG_MAP_EVENTS "events"
 #define XWG_MAP_STAGED "staged"
 #define XWG_MAP_RX_CPUMAP "rx_cpumap"
+#define XWG_MAP_LAYOUT "layout"
 
 enum xwg_map_sizes {
 	XWG_MAX_KEYPAIRS = 3 * XWG_MAX_PEERS,  /* previous, current, next per peer */
@@ -65,6 +66,17 @@ struct xwg_config {
 	__u32 fwmark;                   /* skb->mark of encrypted packets (0 = leave it) */
 	__u16 rx_cpu_ids[XWG_MAX_RX_CPUS]; /* CPUs with an rx_cpumap entry (online ones) */
 };
+
+/* The one entry of `layout` (array, key 0): a digest of every map's type, sizes and BTF
+ * layout (loader/kernel/map_layout.cpp) and XWG_LAYOUT_EPOCH, written by the daemon that
+ * created the maps. A daemon taking over pinned maps (a restart, an upgrade) reads them
+ * only when its own digest is the same. This struct never changes. */
+struct xwg_layout {
+	__u8 digest[32];
+};
+
+/* Raise when the meaning of a field changes without its layout changing. */
+#define XWG_LAYOUT_EPOCH 1
 
 /* An endpoint as learned or configured; family 0 = unknown. */
 struct xwg_endpoint {

@@ -8,6 +8,7 @@ namespace xwg {
 
 void add_up_command(CLI::App &app);
 void add_down_command(CLI::App &app);
+void add_restart_command(CLI::App &app);
 void add_show_command(CLI::App &app);
 
 } // namespace xwg

@@ -15,6 +15,7 @@ int main(int argc, char **argv)
 	xwg::add_key_commands(app);
 	xwg::add_up_command(app);
 	xwg::add_down_command(app);
+	xwg::add_restart_command(app);
 	xwg::add_show_command(app);
 
 	CLI11_PARSE(app, argc, argv);

@@ -2,10 +2,16 @@
 // checked without changing the system, then set the interface up in a child process. The
 // parent returns 0 only once the child reports it is ready (a byte through a pipe), or 1
 // with the child's error on stderr. --foreground skips the fork and logs to stderr.
+//
+// An interface whose daemon is alive is left alone (exit 1, "is running"); one whose data
+// plane outlived its daemon is taken over (daemon.h). When the daemon is told to restart
+// (`xwg restart`), it executes this program again, as installed now (an upgrade), with
+// its lock: `xwg up --foreground FILE` in the same process.
 #include "loader/cli/commands.h"
 
 #include "loader/control/config_file.h"
 #include "loader/device/daemon.h"
+#include "loader/device/daemon_lock.h"
 #include "loader/device/timers.h"
 
 #include <fcntl.h>
@@ -14,7 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdio>
+#include <cstring>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
 
 namespace xwg {
 
@@ -31,13 +42,54 @@ void hold_signals()
 	signal(SIGPIPE, SIG_IGN);
 }
 
+// The program file this process runs, as installed now: after an upgrade replaced it,
+// /proc/self/exe names the old one " (deleted)", and the new one is at that path.
+std::string program_path()
+{
+	char buf[PATH_MAX];
+	const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return "/proc/self/exe";
+	std::string path(buf, static_cast<std::size_t>(n));
+	const std::string deleted = " (deleted)";
+	if (path.size() > deleted.size() &&
+	    path.compare(path.size() - deleted.size(), deleted.size(), deleted) == 0)
+		path.resize(path.size() - deleted.size());
+	return path;
+}
+
+// The daemon's loop ended for a restart: the daemon goes (leaving the data plane as it
+// is), the program starts again in this process with the lock, and takes over.
+[[noreturn]] void restart(std::unique_ptr<Daemon> daemon, const std::string &config_path)
+{
+	daemon->hand_over_lock();
+	daemon.reset();
+	const std::string self = program_path();
+	std::fflush(nullptr);
+	const char *argv[] = {"xwg", "up", "--foreground", config_path.c_str(), nullptr};
+	execv(self.c_str(), const_cast<char *const *>(argv));
+	std::fprintf(stderr, "xwg: restarting %s: %s; the data plane runs on without a daemon "
+			     "until `xwg up` takes it over\n",
+		     self.c_str(), std::strerror(errno));
+	std::exit(1);
+}
+
+// Serves until the loop ends; restarts or returns the exit status.
+int serve(std::unique_ptr<Daemon> daemon, const std::string &config_path)
+{
+	const int rc = daemon->run();
+	if (daemon->restart_requested())
+		restart(std::move(daemon), config_path);
+	return rc;
+}
+
 // The child: set up, report readiness, serve. Returns the exit status.
-int daemon_main(const std::string &ifname, const ParsedConfig &parsed, const TimerSettings &timers,
-		int ready_fd)
+int daemon_main(const std::string &ifname, const std::string &path, const ParsedConfig &parsed,
+		const TimerSettings &timers, int ready_fd)
 {
 	int rc;
 	try {
-		Daemon daemon(ifname, parsed, timers);
+		auto daemon = std::make_unique<Daemon>(ifname, parsed, timers);
 		int log = open(log_file_path(ifname).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			       0600);
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -49,7 +101,7 @@ int daemon_main(const std::string &ifname, const ParsedConfig &parsed, const Tim
 		}
 		(void)!write(ready_fd, "R", 1);
 		close(ready_fd);
-		rc = daemon.run();
+		rc = serve(std::move(daemon), path);
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "xwg up: %s\n", e.what());
 		return 1;
@@ -58,13 +110,27 @@ int daemon_main(const std::string &ifname, const ParsedConfig &parsed, const Tim
 	return rc;
 }
 
-int up(const std::string &path, bool foreground)
+int up(const std::string &given_path, bool foreground)
 {
 	std::string ifname;
 	ParsedConfig parsed;
 	TimerSettings timers;
+	// Absolute, for the daemon to read again when it restarts.
+	std::string path = given_path;
+	if (char *real = realpath(given_path.c_str(), nullptr)) {
+		path = real;
+		std::free(real);
+	}
 	try {
 		ifname = interface_name_from_path(path);
+		// (A daemon restarting itself holds the lock it hands to us.)
+		if (!std::getenv("XWG_LOCK_FD") && daemon_alive(ifname)) {
+			long pid = 0;
+			std::ifstream(pid_file_path(ifname)) >> pid;
+			std::fprintf(stderr, "xwg up: %s is running (daemon pid %ld); nothing changed\n",
+				     ifname.c_str(), pid);
+			return 1;
+		}
 		parsed = config_load(path);
 		timers = TimerSettings::from_environment();
 	} catch (const std::exception &e) {
@@ -81,9 +147,10 @@ int up(const std::string &path, bool foreground)
 	if (foreground) {
 		hold_signals();
 		try {
-			Daemon daemon(ifname, parsed, timers);
-			std::fprintf(stderr, "xwg up: %s is ready\n", ifname.c_str());
-			return daemon.run();
+			auto daemon = std::make_unique<Daemon>(ifname, parsed, timers);
+			std::fprintf(stderr, "xwg up: %s is ready%s\n", ifname.c_str(),
+				     daemon->took_over() ? " (took over the running data plane)" : "");
+			return serve(std::move(daemon), path);
 		} catch (const std::exception &e) {
 			std::fprintf(stderr, "xwg up: %s\n", e.what());
 			return 1;
@@ -105,7 +172,7 @@ int up(const std::string &path, bool foreground)
 		close(pipefd[0]);
 		setsid();
 		hold_signals();
-		std::exit(daemon_main(ifname, parsed, timers, pipefd[1]));
+		std::exit(daemon_main(ifname, path, parsed, timers, pipefd[1]));
 	}
 	close(pipefd[1]);
 	pollfd p{pipefd[0], POLLIN, 0};

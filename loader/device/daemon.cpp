@@ -4,7 +4,10 @@
 #include "loader/kernel/attach.h"
 #include "loader/kernel/cpu_list.h"
 #include "loader/kernel/dataplane.h"
+#include "loader/device/daemon_lock.h"
 #include "loader/device/device.h"
+#include "loader/device/leftovers.h"
+#include "loader/control/running_state.h"
 #include "loader/device/mtu.h"
 #include "loader/kernel/netdev.h"
 #include "loader/device/receive_reassembled.h"
@@ -12,6 +15,7 @@
 #include "loader/kernel/udp_socket.h"
 
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <linux/magic.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
@@ -21,13 +25,16 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <malloc.h>
+#include <sodium.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <chrono>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace xwg {
@@ -71,22 +78,46 @@ void ensure_bpffs()
 	chmod(XWG_PIN_ROOT, 0700);
 }
 
-void write_file(const std::string &path, const std::string &text)
+// Replaces @path whole (a temporary file renamed over it), created with @mode.
+void write_file(const std::string &path, const std::string &text, mode_t mode = 0644)
 {
-	std::string tmp = path + ".tmp";
-	{
-		std::ofstream f(tmp, std::ios::trunc);
-		f << text;
-		if (!f)
-			throw std::runtime_error(path + ": cannot write");
+	const std::string tmp = path + ".tmp";
+	const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		throw std::runtime_error(tmp + ": " + std::strerror(errno));
+	std::size_t done = 0;
+	while (done < text.size()) {
+		const ssize_t n = write(fd, text.data() + done, text.size() - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			const int err = errno;
+			close(fd);
+			unlink(tmp.c_str());
+			throw std::runtime_error(tmp + ": " + std::strerror(err));
+		}
+		done += static_cast<std::size_t>(n);
 	}
+	close(fd);
 	if (rename(tmp.c_str(), path.c_str()) < 0)
 		throw std::runtime_error(path + ": " + std::strerror(errno));
 }
 
-bool pid_running(pid_t pid)
+std::string read_text(const std::string &path)
 {
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+	std::ifstream f(path);
+	if (!f)
+		throw std::runtime_error(path + ": cannot read");
+	std::stringstream ss;
+	ss << f.rdbuf();
+	return ss.str();
+}
+
+long pid_in_file(const std::string &path)
+{
+	long pid = 0;
+	std::ifstream(path) >> pid;
+	return pid;
 }
 
 } // namespace
@@ -107,6 +138,10 @@ std::string pin_dir_path(const std::string &ifname)
 {
 	return std::string(XWG_PIN_ROOT) + "/" + ifname;
 }
+std::string running_file_path(const std::string &ifname)
+{
+	return std::string(XWG_RUN_DIR) + "/" + ifname + ".running";
+}
 
 sigset_t daemon_stop_signals()
 {
@@ -115,6 +150,7 @@ sigset_t daemon_stop_signals()
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, RESTART_SIGNAL);
 	return mask;
 }
 
@@ -123,6 +159,9 @@ struct Daemon::Impl {
 	std::string hidden;
 	TimerSettings timers;
 	std::vector<std::function<void()>> undo; // run in reverse at teardown
+	std::optional<DaemonLock> lock;
+	bool took_over = false;
+	bool restart = false; // teardown leaves the data plane to the next daemon
 	Netlink nl;
 	std::unique_ptr<Dataplane> dp;
 	UdpSockets udp;
@@ -139,6 +178,11 @@ struct Daemon::Impl {
 	RouteTable table;
 
 	void setup(const ParsedConfig &parsed);
+	bool can_take_over() const;
+	void take_over(const ParsedConfig &parsed);
+	void create_device();
+	void start_serving(const nlohmann::json &state_underlays);
+	void save_running_state();
 	void teardown();
 	void watch(int fd);
 	void unwatch(int fd);
@@ -167,14 +211,21 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	const DeviceConfig &config = parsed.config;
 	table = config.iface.table;
 
-	// Refuse to stand on another instance's toes, before touching anything.
+	// Refuse to stand on another daemon's toes, before touching anything.
 	make_dir(XWG_RUN_DIR, 0755);
-	{
-		std::ifstream pf(pid_file_path(ifname));
-		long pid = 0;
-		if (pf >> pid && pid_running(static_cast<pid_t>(pid)) && pid != getpid())
-			throw std::runtime_error(ifname + " is up already (daemon pid " +
-						 std::to_string(pid) + ")");
+	lock = DaemonLock::acquire(ifname);
+	if (!lock)
+		throw AlreadyRunning(ifname + " is running (daemon pid " +
+				     std::to_string(pid_in_file(pid_file_path(ifname))) + ")");
+	// Removed last of all, so a new daemon can only lock a new file once we are gone.
+	undo.push_back([this] { lock->remove(); });
+	if (can_take_over()) {
+		take_over(parsed);
+		return;
+	}
+	if (leftovers_exist(ifname)) {
+		log("%s: removing what a daemon that died left behind", ifname.c_str());
+		remove_leftovers(ifname);
 	}
 	if (link_exists(ifname))
 		throw std::runtime_error(ifname + ": a device with this name exists already");
@@ -299,13 +350,133 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	for (const auto &a : config.iface.addresses)
 		address_add(nl, visible_ifindex, a);
 
-	uapi = std::make_unique<UapiServer>(
-		ifname, [this](UapiOp op, std::string_view body) { return handle_uapi(op, body); });
-	undo.push_back([this] { uapi.reset(); });
-
 	// Peers, keys, sockets, allowed IPs and routes: the same path as `wg setconf`.
 	// The daemon's own datagrams leave through the underlays, whatever the routes say.
 	udp.set_underlays(std::vector<unsigned>(underlay_ifindex.begin(), underlay_ifindex.end()));
+	create_device();
+	try {
+		device->apply(resolved, config_diff(DeviceConfig{}, resolved));
+	} catch (const UapiError &e) {
+		throw std::runtime_error(e.what());
+	}
+	// Parsing and applying a large configuration leaves free heap behind (65,536 peers:
+	// tens of MB); give it back.
+	malloc_trim(0);
+	start_serving(state_underlays);
+}
+
+// Everything a daemon that died left running, of which this daemon can be the owner:
+// the state files, the pins and both ends of the tunnel device.
+bool Daemon::Impl::can_take_over() const
+{
+	for (const auto &f : {state_file_path(ifname), running_file_path(ifname), pin_dir_path(ifname)})
+		if (access(f.c_str(), F_OK) != 0)
+			return false;
+	return link_exists(ifname) && link_exists(hidden);
+}
+
+// The data plane kept forwarding while no daemon ran: load the programs anew on the
+// pinned maps, put them in the old ones' places in one step each, and rebuild the device
+// around the maps. PreUp/PostUp and addresses were done by the first daemon and are not
+// done again; the teardown at the end is the same as for an interface set up here.
+void Daemon::Impl::take_over(const ParsedConfig &parsed)
+{
+	const auto began = std::chrono::steady_clock::now();
+	const nlohmann::json state = nlohmann::json::parse(read_text(state_file_path(ifname)), nullptr,
+							   false);
+	if (state.is_discarded() || !state.contains("underlays") || !state["underlays"].is_array())
+		throw std::runtime_error(state_file_path(ifname) + ": not a state file");
+	RunningState running = running_state_from_json(read_text(running_file_path(ifname)));
+	table = running.config.iface.table;
+	if (parsed.config.peers != running.config.peers ||
+	    parsed.config.iface.private_key != running.config.iface.private_key)
+		log("%s: the configuration file differs from the running configuration, which "
+		    "is kept (`wg syncconf` or a reload applies the file)",
+		    ifname.c_str());
+
+	write_file(pid_file_path(ifname), std::to_string(getpid()) + "\n");
+	undo.push_back([this] { unlink(pid_file_path(ifname).c_str()); });
+	DataplaneOptions opts;
+	opts.pin_dir = pin_dir_path(ifname);
+	opts.adopt = true;
+	try {
+		dp = std::make_unique<Dataplane>(opts);
+	} catch (const LayoutMismatch &e) {
+		throw std::runtime_error(
+			ifname + " is running without a daemon, but this xwg cannot take it over: " +
+			e.what() + ". It keeps forwarding with its current sessions. Restart it "
+			"cleanly: xwg down " + ifname + " && xwg up CONFIG");
+	}
+	// From here on a failure leaves the data plane running, as a crash would.
+	took_over = true;
+	undo.push_back([this] {
+		dp->unpin();
+		rmdir(pin_dir_path(ifname).c_str());
+	});
+	undo.push_back([this] { link_delete_quiet(nl, ifname); });
+	visible_ifindex = link_ifindex(ifname);
+	const int hidden_ifindex = link_ifindex(hidden);
+
+	// Decryption CPUs: the cpumap's entries point at the old program; point them at ours.
+	auto cfg = dp->config();
+	if (!cfg)
+		throw std::runtime_error(std::string("reading the config map: ") + std::strerror(errno));
+	if (cfg->rx_cpus >= 2) {
+		std::vector<unsigned> cpus(cfg->rx_cpu_ids, cfg->rx_cpu_ids + cfg->rx_cpus);
+		dp->enable_rx_cpus(cpus, *cfg);
+		if (!dp->set_config(*cfg))
+			throw std::runtime_error(std::string("writing the config map: ") +
+						 std::strerror(errno));
+	}
+
+	tc_ingress_replace(hidden_ifindex, "xwg_tx", dp->tx_prog_fd(), hidden);
+	xdp_replace(visible_ifindex, "xwg_tun", dp->tun_prog_fd(), ifname);
+	std::vector<unsigned> underlay_ifindex;
+	nlohmann::json state_underlays = nlohmann::json::array();
+	for (const auto &u : state["underlays"]) {
+		const std::string dev = u.value("name", "");
+		const int idx = link_ifindex(dev);
+		if (u.value("receive", "") == "tc") {
+			tc_ingress_replace(idx, "xwg_rx_tc", dp->rx_tc_prog_fd(), dev);
+			const int fd = dp->rx_tc_prog_fd();
+			undo.push_back([idx, fd] { tc_ingress_detach_prog_quiet(idx, fd); });
+		} else {
+			xdp_replace(idx, "xwg_rx", dp->rx_prog_fd(), dev);
+			const int fd = dp->rx_prog_fd();
+			undo.push_back([idx, fd] { xdp_detach_quiet(idx, fd); });
+		}
+		underlay_ifindex.push_back(static_cast<unsigned>(idx));
+		state_underlays.push_back({{"name", dev}, {"ifindex", idx}, {"receive", u.value("receive", "")}});
+	}
+
+	udp.set_underlays(underlay_ifindex);
+	create_device();
+	Device::Found found;
+	found.peer_ids = running.peer_ids;
+	for (std::uint32_t id = 0; id < XWG_MAX_PEERS; ++id)
+		if (auto p = dp->peer(id); p && p->active)
+			found.peers[id] = *p;
+	found.keypairs = dp->pinned_keypairs();
+	found.allowed_ips = dp->pinned_allowed_ips();
+	try {
+		device->adopt(running.config, found);
+	} catch (...) {
+		sodium_memzero(found.keypairs.data(), found.keypairs.size() * sizeof(PinnedKeypair));
+		throw;
+	}
+	sodium_memzero(found.keypairs.data(), found.keypairs.size() * sizeof(PinnedKeypair));
+	start_serving(state_underlays);
+	const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began);
+	log("%s: took over the running data plane: %zu peers, %zu keypairs, in %.1f ms",
+	    ifname.c_str(), found.peers.size(), found.keypairs.size(), ms.count());
+}
+
+// The device, its UAPI server and the route hook; set up or taken over alike.
+void Daemon::Impl::create_device()
+{
+	uapi = std::make_unique<UapiServer>(
+		ifname, [this](UapiOp op, std::string_view body) { return handle_uapi(op, body); });
+	undo.push_back([this] { uapi.reset(); });
 	device = std::make_unique<Device>(*dp, udp, timers, [this](const Cidr &c, bool add) {
 		// A default route (/0) goes in as its two halves (/1 each): more specific than
 		// the main table's default, which stays for the underlay. The tunnel's own
@@ -330,15 +501,12 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 		device->shutdown();
 		device.reset();
 	});
-	try {
-		device->apply(resolved, config_diff(DeviceConfig{}, resolved));
-	} catch (const UapiError &e) {
-		throw std::runtime_error(e.what());
-	}
-	// Parsing and applying a large configuration leaves free heap behind (65,536 peers:
-	// tens of MB); give it back.
-	malloc_trim(0);
+}
 
+// The event loop's sources and the files that say the interface is served.
+void Daemon::Impl::start_serving(const nlohmann::json &state_underlays)
+{
+	const int hidden_ifindex = link_ifindex(hidden);
 	// Data messages that reach the socket (reassembled from fragments).
 	unsigned reassembled_pps = REASSEMBLED_DEFAULT_PPS;
 	if (const char *e = std::getenv("XWG_REASSEMBLED_PPS"))
@@ -382,9 +550,27 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 		{"pin_dir", pin_dir_path(ifname)},
 		{"uapi_socket", UapiServer::socket_path(ifname)},
 		{"underlays", state_underlays},
+		{"started_ns", noise::boottime_ns()},
+		{"took_over", took_over},
 	};
 	write_file(state_file_path(ifname), state.dump(2) + "\n");
 	undo.push_back([this] { unlink(state_file_path(ifname).c_str()); });
+	save_running_state();
+	undo.push_back([this] { unlink(running_file_path(ifname).c_str()); });
+}
+
+// After every change: what a daemon taking over will find the peers by.
+void Daemon::Impl::save_running_state()
+{
+	RunningState running{device->config(), device->peer_ids()};
+	std::string text = running_state_to_json(running);
+	try {
+		write_file(running_file_path(ifname), text, 0600);
+	} catch (const std::exception &e) {
+		log("%s: saving the running state: %s (a restart would not find it)",
+		    ifname.c_str(), e.what());
+	}
+	sodium_memzero(text.data(), text.size());
 }
 
 std::string Daemon::Impl::handle_uapi(UapiOp op, std::string_view body)
@@ -401,6 +587,7 @@ std::string Daemon::Impl::handle_uapi(UapiOp op, std::string_view body)
 			throw UapiError(UAPI_ERROR_INVALID, *why);
 		rebound = applied.delta.listen_port;
 		device->apply(applied.config, applied.delta);
+		save_running_state();
 	} catch (const UapiError &e) {
 		log("uapi set refused: %s", e.what());
 		response = uapi_errno_response(e.code());
@@ -438,6 +625,7 @@ void Daemon::Impl::follow_tunnel_mtu()
 	cfg->mtu = static_cast<__u16>(now);
 	dp->set_config(*cfg);
 	device->set_mtu(now);
+	save_running_state();
 	log("%s: MTU %u", ifname.c_str(), now);
 }
 
@@ -483,6 +671,17 @@ void Daemon::Impl::teardown()
 			*fd = -1;
 		}
 	udp.close_all();
+	if (restart) {
+		// The next daemon takes over what runs: stop serving, change nothing.
+		uapi.reset();
+		reassembled.reset();
+		if (device)
+			device->detach();
+		device.reset();
+		dp.reset();
+		undo.clear();
+		return;
+	}
 	while (!undo.empty()) {
 		auto step = std::move(undo.back());
 		undo.pop_back();
@@ -504,6 +703,9 @@ Daemon::Daemon(const std::string &ifname, const ParsedConfig &parsed, const Time
 	try {
 		impl_->setup(parsed);
 	} catch (...) {
+		// A take-over that failed half-way leaves the tunnel to the programs, as the
+		// daemon before did; `xwg down` removes it.
+		impl_->restart = impl_->took_over;
 		impl_->teardown();
 		throw;
 	}
@@ -512,6 +714,22 @@ Daemon::Daemon(const std::string &ifname, const ParsedConfig &parsed, const Time
 Daemon::~Daemon()
 {
 	impl_->teardown();
+}
+
+bool Daemon::restart_requested() const
+{
+	return impl_->restart;
+}
+
+bool Daemon::took_over() const
+{
+	return impl_->took_over;
+}
+
+void Daemon::hand_over_lock()
+{
+	if (impl_->lock)
+		impl_->lock->release_for_exec();
 }
 
 int Daemon::run()
@@ -532,7 +750,10 @@ int Daemon::run()
 			if (fd == d.signal_fd) {
 				signalfd_siginfo si{};
 				if (read(d.signal_fd, &si, sizeof(si)) == sizeof(si)) {
-					log("%s: signal %u, going down", d.ifname.c_str(), si.ssi_signo);
+					d.restart = static_cast<int>(si.ssi_signo) == RESTART_SIGNAL;
+					log("%s: signal %u, %s", d.ifname.c_str(), si.ssi_signo,
+					    d.restart ? "restarting (the data plane keeps running)"
+						      : "going down");
 					return 0;
 				}
 			} else if (fd == d.timer_fd) {

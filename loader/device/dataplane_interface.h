@@ -10,6 +10,7 @@
 #include "xwg/drop_reasons.h"
 #include "xwg/maps.h"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -24,6 +25,22 @@ using PeerStats = xwg_peer_stats;
 struct EndpointState {
 	std::uint32_t generation = 0;
 	xwg_endpoint ep{};
+};
+
+// A `keypairs` entry with its slot, as a daemon taking over pinned maps finds it.
+struct PinnedKeypair {
+	std::uint32_t local_index;
+	xwg_keypair value; // keys included: wipe when done
+	xwg_keypair_slot slot;
+};
+
+// An `allowed_ips4`/`allowed_ips6` entry: the address (4 or 16 bytes), its prefix length
+// and the peer id it leads to.
+struct PinnedAllowedIp {
+	std::array<std::uint8_t, 16> addr;
+	std::uint8_t addr_len;
+	std::uint8_t prefixlen;
+	std::uint32_t peer_id;
 };
 
 class DataplaneInterface {

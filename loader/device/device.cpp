@@ -62,7 +62,8 @@ Device::Device(DataplaneInterface &dp, Network &net, const TimerSettings &settin
 
 Device::~Device()
 {
-	shutdown();
+	if (!detached_)
+		shutdown();
 }
 
 // A change comes in two halves. First every step that can fail, each leaving its undo

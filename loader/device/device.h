@@ -38,6 +38,7 @@
 #include "loader/noise/ratelimiter.h"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <vector>
@@ -79,6 +80,27 @@ public:
 	void refresh_routes();
 	// Everything off: keypairs retired and wiped, peers' timers stopped.
 	void shutdown();
+
+	// What a daemon taking over a running interface finds: the peer ids from the running
+	// state file (control/running_state.h), the rest in the pinned maps.
+	struct Found {
+		std::map<PublicKey, std::uint32_t> peer_ids;
+		std::map<std::uint32_t, xwg_peer> peers; // active slots, by id
+		std::vector<PinnedKeypair> keypairs;
+		std::vector<PinnedAllowedIp> allowed_ips;
+	};
+	// Instead of a first apply(): takes over @config as the data plane runs it (takeover.cpp).
+	// Peers keep their ids, sessions, counters, replay windows and endpoints (a roam
+	// included); allowed IPs are made to match @config; the timers start from the
+	// peers' stats at the first ticks. Throws std::runtime_error when the sockets cannot
+	// be bound or @found does not fit @config.
+	void adopt(const DeviceConfig &config, const Found &found);
+	// Stop serving without touching the data plane (a restart hands it to the next
+	// daemon): nothing is retired at destruction.
+	void detach() { detached_ = true; }
+
+	// Every peer's id in the data plane (for the running state file).
+	std::map<PublicKey, std::uint32_t> peer_ids() const;
 
 	// For tests and `xwg show`: the peer with this key, if any.
 	const Peer *peer(const PublicKey &public_key) const { return peers_.find(public_key); }
@@ -134,6 +156,7 @@ private:
 	Endpoints endpoints_;
 	AllowedIps allowed_ips_;
 	Peers peers_;
+	bool detached_ = false;
 };
 
 } // namespace xwg

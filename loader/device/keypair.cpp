@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -74,6 +75,35 @@ void KeypairRotation::clear()
 	drop(next_);
 }
 
+void KeypairRotation::adopt(std::vector<Entry> live, std::uint32_t current_index)
+{
+	std::sort(live.begin(), live.end(), [](const Entry &a, const Entry &b) {
+		return a.keypair.birth_ns > b.keypair.birth_ns; // newest first
+	});
+	std::uint64_t current_birth = 0;
+	for (const Entry &e : live)
+		if (e.keypair.local_index == current_index)
+			current_birth = e.keypair.birth_ns;
+	for (Entry &e : live) {
+		std::unique_ptr<Entry> *place = nullptr;
+		if (e.keypair.local_index == current_index)
+			place = &current_;
+		else if (e.keypair.birth_ns > current_birth)
+			// Newer than current: a responder's, not confirmed yet (an initiator's
+			// becomes current at once, so a newer one cannot be).
+			place = e.keypair.initiator ? nullptr : &next_;
+		else
+			place = &previous_;
+		if (place && !*place) {
+			*place = std::make_unique<Entry>(std::move(e));
+			continue;
+		}
+		store_.retire(e.keypair.local_index, e.counter_slot);
+	}
+	if (!current_ && current_index)
+		store_.set_current(0); // it points at nothing live
+}
+
 // ---- counter slots ----------------------------------------------------------------------
 
 CounterSlots::CounterSlots(std::uint32_t count) : used_(count, false)
@@ -98,6 +128,18 @@ void CounterSlots::give_back(std::uint32_t slot)
 		used_[slot] = false;
 		free_.push_back(slot);
 	}
+}
+
+void CounterSlots::set_used(const std::vector<std::uint32_t> &used)
+{
+	std::fill(used_.begin(), used_.end(), false);
+	for (std::uint32_t slot : used)
+		if (slot < used_.size())
+			used_[slot] = true;
+	free_.clear();
+	for (std::uint32_t i = 0; i < used_.size(); ++i)
+		if (!used_[i])
+			free_.push_back(i);
 }
 
 // ---- the device's keypairs in the data plane --------------------------------------------
@@ -132,6 +174,43 @@ Keypairs::Keypairs(DataplaneInterface &dp, noise::IndexTable &indices, std::uint
 Keypairs::~Keypairs()
 {
 	collect();
+}
+
+std::map<std::uint32_t, std::vector<KeypairRotation::Entry>>
+Keypairs::adopt(const std::vector<PinnedKeypair> &found,
+		const std::function<bool(std::uint32_t peer_id)> &known)
+{
+	std::map<std::uint32_t, std::vector<KeypairRotation::Entry>> live;
+	std::vector<std::uint32_t> used;
+	for (const PinnedKeypair &f : found) {
+		const xwg_keypair &v = f.value;
+		// A slot that names another keypair is that one's (this entry was on its way
+		// out when the last daemon stopped): no program uses this entry.
+		if (f.slot.local_index != f.local_index || f.slot.state == XWG_KEYPAIR_UNUSED) {
+			std::fprintf(stderr, "xwg: keypair %08x has no slot of its own; left alone\n",
+				     f.local_index);
+			continue;
+		}
+		used.push_back(v.counter_slot);
+		indices_.insert_at(f.local_index,
+				   {noise::IndexTable::Kind::keypair, v.peer_id});
+		if (f.slot.state != XWG_KEYPAIR_LIVE || !known(v.peer_id)) {
+			dp_.retire_keypair(v.counter_slot);
+			retiring_.emplace_back(f.local_index, v.counter_slot);
+			continue;
+		}
+		KeypairRotation::Entry e;
+		std::memcpy(e.keypair.sending.data(), v.send_key, sizeof(v.send_key));
+		std::memcpy(e.keypair.receiving.data(), v.recv_key, sizeof(v.recv_key));
+		e.keypair.local_index = f.local_index;
+		e.keypair.remote_index = v.remote_index;
+		e.keypair.birth_ns = v.birth_ns;
+		e.keypair.initiator = (v.flags & XWG_KEYPAIR_INITIATOR) != 0;
+		e.counter_slot = v.counter_slot;
+		live[v.peer_id].push_back(std::move(e));
+	}
+	slots_.set_used(used);
+	return live;
 }
 
 std::unique_ptr<KeypairStore> Keypairs::store_for(std::uint32_t peer_id)

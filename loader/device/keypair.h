@@ -32,6 +32,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -69,6 +71,11 @@ public:
 	bool confirm(std::uint32_t local_index);
 	// Retires all three (zero_key_material, peer removed, private key changed).
 	void clear();
+	// A daemon taking over: @live are this peer's keypairs found LIVE in the data plane,
+	// @current_index the one it sends with. That one becomes current; the newest
+	// unconfirmed responder's keypair born after it, next; the newest one before it,
+	// previous. Any other is retired.
+	void adopt(std::vector<Entry> live, std::uint32_t current_index);
 
 	const Entry *previous() const { return previous_.get(); }
 	const Entry *current() const { return current_.get(); }
@@ -90,6 +97,8 @@ public:
 	explicit CounterSlots(std::uint32_t count);
 	std::optional<std::uint32_t> take();
 	void give_back(std::uint32_t slot);
+	// A daemon taking over: exactly @used are in use, the others free (in slot order).
+	void set_used(const std::vector<std::uint32_t> &used);
 	std::size_t available() const { return free_.size(); }
 
 private:
@@ -105,6 +114,12 @@ public:
 	Keypairs(const Keypairs &) = delete;
 	Keypairs &operator=(const Keypairs &) = delete;
 
+	// A daemon taking over: claims the slots and indices of @found, queues the retired
+	// ones (and those of peers @known says are gone) for collect(), and returns the live
+	// ones of known peers by peer id, for their rotations.
+	std::map<std::uint32_t, std::vector<KeypairRotation::Entry>>
+	adopt(const std::vector<PinnedKeypair> &found,
+	      const std::function<bool(std::uint32_t peer_id)> &known);
 	// The store of @peer_id's rotation. Keypairs must outlive it.
 	std::unique_ptr<KeypairStore> store_for(std::uint32_t peer_id);
 	// Wipes everything retired so far, after one kernel grace period; returns how many.

@@ -26,6 +26,18 @@ std::optional<std::uint32_t> PeerIds::take()
 	return next_++;
 }
 
+bool PeerIds::take(std::uint32_t id)
+{
+	if (id >= count_)
+		return false;
+	if (id < next_)
+		return freed_.erase(id) == 1;
+	for (std::uint32_t skipped = next_; skipped < id; ++skipped)
+		freed_.insert(skipped);
+	next_ = id + 1;
+	return true;
+}
+
 void PeerIds::give_back(std::uint32_t id)
 {
 	if (id < next_)
@@ -57,6 +69,20 @@ Peer *Peers::create(const PublicKey &key,
 	}
 	Peer *raw = peer.get();
 	by_id_[*id] = raw;
+	peers_[key] = std::move(peer);
+	return raw;
+}
+
+Peer *Peers::adopt(const PublicKey &key, std::uint32_t id,
+		   const std::function<std::unique_ptr<Peer>(std::uint32_t id)> &make)
+{
+	if (peers_.count(key) || !ids_.take(id)) {
+		errno = EEXIST;
+		return nullptr;
+	}
+	auto peer = make(id);
+	Peer *raw = peer.get();
+	by_id_[id] = raw;
 	peers_[key] = std::move(peer);
 	return raw;
 }

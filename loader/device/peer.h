@@ -60,6 +60,8 @@ class PeerIds {
 public:
 	explicit PeerIds(std::uint32_t count) : count_(count) {}
 	std::optional<std::uint32_t> take();
+	// @id itself (a daemon taking over); false when it is out of range or taken.
+	bool take(std::uint32_t id);
 	void give_back(std::uint32_t id);
 
 private:
@@ -78,6 +80,11 @@ public:
 	// plane refused the slot.
 	Peer *create(const PublicKey &key,
 		     const std::function<std::unique_ptr<Peer>(std::uint32_t id)> &make);
+	// A peer found in the data plane under @id by a daemon taking over: its slot,
+	// counters and current keypair stay as they are. nullptr (errno set) when the id is
+	// taken or out of range.
+	Peer *adopt(const PublicKey &key, std::uint32_t id,
+		    const std::function<std::unique_ptr<Peer>(std::uint32_t id)> &make);
 	// The peer with @key built anew by @make under its id (a peer removed and added again
 	// in one change: new sessions, same slot); nullptr when there is none. The caller has
 	// stopped the old one's timers and retired its keypairs, and resets the slot.

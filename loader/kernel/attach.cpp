@@ -185,6 +185,47 @@ bool tc_ingress_has(int ifindex, const std::string &name)
 	return id && prog_named(id, name);
 }
 
+void xdp_replace(int ifindex, const std::string &old_name, int prog_fd, const std::string &devname)
+{
+	bpf_xdp_query_opts q{};
+	q.sz = sizeof(q);
+	if (bpf_xdp_query(ifindex, 0, &q) < 0)
+		throw std::runtime_error(devname + ": querying XDP failed");
+	for (auto [id, mode] : {std::pair{q.drv_prog_id, XDP_FLAGS_DRV_MODE},
+				std::pair{q.skb_prog_id, XDP_FLAGS_SKB_MODE}}) {
+		if (!id || !prog_named(id, old_name))
+			continue;
+		const int old_fd = bpf_prog_get_fd_by_id(id);
+		if (old_fd < 0)
+			break;
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd);
+		const int err = bpf_xdp_attach(ifindex, prog_fd,
+					       static_cast<std::uint32_t>(mode) | XDP_FLAGS_REPLACE,
+					       &opts);
+		close(old_fd);
+		if (err)
+			throw std::runtime_error(devname + ": replacing XDP program " + old_name +
+						 ": " + std::strerror(-err));
+		return;
+	}
+	throw std::runtime_error(devname + ": " + old_name + " is not attached (XDP)");
+}
+
+void tc_ingress_replace(int ifindex, const std::string &old_name, int prog_fd,
+			const std::string &devname)
+{
+	TcSlot slot(ifindex);
+	const std::uint32_t id = slot.prog_id();
+	if (!id || !prog_named(id, old_name))
+		throw std::runtime_error(devname + ": " + old_name + " is not attached (TC ingress)");
+	bpf_tc_opts opts = slot.opts;
+	opts.prog_fd = prog_fd;
+	opts.flags = BPF_TC_F_REPLACE;
+	if (int err = bpf_tc_attach(&slot.hook, &opts))
+		throw std::runtime_error(devname + ": replacing TC program " + old_name + ": " +
+					 std::strerror(-err));
+}
+
 void tc_ingress_detach_quiet(int ifindex)
 {
 	bpf_tc_hook hook{};

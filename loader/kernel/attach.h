@@ -40,4 +40,12 @@ void tc_ingress_detach_by_name_quiet(int ifindex, const std::string &name);
 // Is a program named `name` attached by tc_ingress_attach() on ifindex?
 bool tc_ingress_has(int ifindex, const std::string &name);
 
+// A restart or an upgrade: puts @prog_fd in the place of the program named @old_name
+// (as the kernel truncates names) in one step, so no packet finds the hook empty. The
+// XDP one keeps the mode (native or generic) the old program had. Throw when no such
+// program is attached there.
+void xdp_replace(int ifindex, const std::string &old_name, int prog_fd, const std::string &devname);
+void tc_ingress_replace(int ifindex, const std::string &old_name, int prog_fd,
+			const std::string &devname);
+
 } // namespace xwg

@@ -3,6 +3,8 @@
 // them, and gives typed access to them.
 #include "loader/kernel/dataplane.h"
 
+#include "loader/kernel/map_layout.h"
+
 #include "xwg_ctl.skel.h"
 #include "xwg_rx.skel.h"
 #include "xwg_tun.skel.h"
@@ -77,14 +79,61 @@ int possible_cpus()
 	return n;
 }
 
+// Points every named map of xwg_rx at its pin in @dir, after checking the pins' layout
+// record against this build's and each pin's type and sizes against the object's.
+void reuse_pinned_maps(bpf_object *rx, const std::string &dir, const xwg_layout &ours)
+{
+	const std::string layout_path = dir + "/" + XWG_MAP_LAYOUT;
+	const int lfd = bpf_obj_get(layout_path.c_str());
+	if (lfd < 0)
+		throw LayoutMismatch(layout_path + ": " + std::strerror(errno) +
+				     " (pinned by an xwg that records no layout)");
+	xwg_layout theirs{};
+	std::uint32_t zero = 0;
+	const int err = bpf_map_lookup_elem(lfd, &zero, &theirs);
+	close(lfd);
+	if (err)
+		throw failure("read " + layout_path, errno);
+	if (std::memcmp(&ours, &theirs, sizeof(ours)) != 0)
+		throw LayoutMismatch("the pinned maps have layout " + to_short_hex(theirs) +
+				     ", this xwg's is " + to_short_hex(ours));
+	bpf_map *m;
+	bpf_object__for_each_map(m, rx)
+	{
+		if (is_internal(m))
+			continue;
+		const std::string path = dir + "/" + bpf_map__name(m);
+		const int fd = bpf_obj_get(path.c_str());
+		if (fd < 0)
+			throw LayoutMismatch(path + ": " + std::strerror(errno));
+		bpf_map_info info{};
+		std::uint32_t len = sizeof(info);
+		const bool same = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+				  info.type == static_cast<std::uint32_t>(bpf_map__type(m)) &&
+				  info.key_size == bpf_map__key_size(m) &&
+				  info.value_size == bpf_map__value_size(m) &&
+				  info.max_entries == bpf_map__max_entries(m);
+		const int reuse = same ? bpf_map__reuse_fd(m, fd) : 0;
+		close(fd);
+		if (!same)
+			throw LayoutMismatch(path + ": type or sizes differ from this xwg's");
+		if (reuse)
+			throw failure("reuse " + path, reuse);
+	}
+}
+
 } // namespace
 
-Dataplane::Dataplane(const DataplaneOptions &opts) : pin_dir_(opts.pin_dir)
+Dataplane::Dataplane(const DataplaneOptions &opts) : pin_dir_(opts.pin_dir), adopted_(opts.adopt)
 {
 	try {
 		rx_ = xwg_rx__open();
 		if (!rx_)
 			throw failure("open xwg_rx", errno);
+		// Before load: libbpf adjusts some maps' sizes while loading.
+		const xwg_layout layout = map_layout_digest(rx_->obj);
+		if (adopted_)
+			reuse_pinned_maps(rx_->obj, pin_dir_, layout);
 		tx_ = xwg_tx__open();
 		if (!tx_)
 			throw failure("open xwg_tx", errno);
@@ -121,7 +170,12 @@ Dataplane::Dataplane(const DataplaneOptions &opts) : pin_dir_(opts.pin_dir)
 		if (grace_fd_ < 0)
 			throw failure("create grace-period map", errno);
 
-		if (!pin_dir_.empty()) {
+		if (!adopted_) {
+			std::uint32_t zero = 0;
+			if (bpf_map_update_elem(bpf_map__fd(rx_->maps.layout), &zero, &layout, 0))
+				throw failure("write the layout record", errno);
+		}
+		if (!pin_dir_.empty() && !adopted_) {
 			std::filesystem::remove_all(pin_dir_);
 			std::filesystem::create_directories(pin_dir_);
 			std::filesystem::permissions(pin_dir_, std::filesystem::perms::owner_all);
@@ -134,7 +188,7 @@ Dataplane::Dataplane(const DataplaneOptions &opts) : pin_dir_(opts.pin_dir)
 			}
 		}
 	} catch (...) {
-		if (!pin_dir_.empty())
+		if (!pin_dir_.empty() && !adopted_)
 			unpin();
 		release();
 		throw;
@@ -222,6 +276,52 @@ unsigned Dataplane::enable_rx_cpus(const std::vector<unsigned> &cpus, xwg_config
 	}
 	cfg.rx_cpus = n >= 2 ? n : 0;
 	return cfg.rx_cpus;
+}
+
+std::vector<PinnedKeypair> Dataplane::pinned_keypairs() const
+{
+	std::vector<PinnedKeypair> out;
+	const int fd = bpf_map__fd(rx_->maps.keypairs);
+	std::uint32_t key = 0, next = 0;
+	bool first = true;
+	while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
+		first = false;
+		key = next;
+		PinnedKeypair kp{};
+		kp.local_index = key;
+		if (bpf_map_lookup_elem_flags(fd, &key, &kp.value, BPF_F_LOCK))
+			continue; // deleted meanwhile
+		if (kp.value.counter_slot < XWG_MAX_KEYPAIRS)
+			kp.slot = keypair_slots_[kp.value.counter_slot];
+		out.push_back(kp);
+		sodium_memzero(&kp, sizeof(kp));
+	}
+	return out;
+}
+
+std::vector<PinnedAllowedIp> Dataplane::pinned_allowed_ips() const
+{
+	std::vector<PinnedAllowedIp> out;
+	auto walk = [&](int fd, auto key, std::uint8_t len) {
+		decltype(key) next{};
+		bool first = true;
+		while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
+			first = false;
+			key = next;
+			std::uint32_t peer_id;
+			if (bpf_map_lookup_elem(fd, &key, &peer_id))
+				continue;
+			PinnedAllowedIp a{};
+			std::memcpy(a.addr.data(), key.addr, len);
+			a.addr_len = len;
+			a.prefixlen = static_cast<std::uint8_t>(key.prefixlen);
+			a.peer_id = peer_id;
+			out.push_back(a);
+		}
+	};
+	walk(bpf_map__fd(rx_->maps.allowed_ips4), xwg_lpm4_key{}, 4);
+	walk(bpf_map__fd(rx_->maps.allowed_ips6), xwg_lpm6_key{}, 16);
+	return out;
 }
 
 int Dataplane::events_fd() const { return bpf_map__fd(rx_->maps.events); }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,19 @@ namespace xwg {
 struct DataplaneOptions {
 	// Directory to pin every map in (created 0700, emptied first); empty: no pins.
 	std::string pin_dir;
+	// Take over the maps pinned in pin_dir instead (a restart or an upgrade): only when
+	// their layout (map_layout.h) is this build's, else LayoutMismatch and nothing is
+	// touched. The programs are loaded anew, on those maps.
+	bool adopt = false;
 };
+
+// The pinned maps were made by a build with another map layout (or by none that records
+// one): this daemon must not read them.
+class LayoutMismatch : public std::runtime_error {
+public:
+	using std::runtime_error::runtime_error;
+};
+
 
 using DropCounters = std::array<uint64_t, XWG_DROP_REASON_MAX>;
 
@@ -58,6 +71,11 @@ public:
 	int run_reassembled(std::span<const uint8_t> frame, unsigned ingress_ifindex,
 			    std::vector<uint8_t> &out);
 	const std::string &pin_dir() const { return pin_dir_; }
+	// Whether the maps were taken over (DataplaneOptions::adopt).
+	bool adopted() const { return adopted_; }
+	// Every keypair entry and every allowed IP, for a daemon taking over.
+	std::vector<PinnedKeypair> pinned_keypairs() const;
+	std::vector<PinnedAllowedIp> pinned_allowed_ips() const;
 	// Removes the pins (the maps live on while programs or fds hold them).
 	void unpin();
 
@@ -110,6 +128,7 @@ private:
 	xwg_peer *peers_ = nullptr; // mmapped array
 	size_t peers_len_ = 0;
 	std::string pin_dir_;
+	bool adopted_ = false;
 	mutable std::atomic<uint64_t> failed_calls_{0};
 };
 

@@ -25,6 +25,11 @@ std::uint32_t IndexTable::insert(Entry entry, std::uint32_t modulus, std::uint32
 	}
 }
 
+bool IndexTable::insert_at(std::uint32_t index, Entry entry)
+{
+	return index != 0 && entries_.try_emplace(index, entry).second;
+}
+
 bool IndexTable::replace(std::uint32_t index, Entry entry)
 {
 	auto it = entries_.find(index);

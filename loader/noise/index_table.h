@@ -22,6 +22,9 @@ public:
 	// (< modulus) when divided by it (the data plane picks a keypair's decryption CPU
 	// as index % CPUs).
 	std::uint32_t insert(Entry entry, std::uint32_t modulus = 1, std::uint32_t residue = 0);
+	// @index itself (a keypair found in the data plane by a daemon taking over); false
+	// when it is zero or taken.
+	bool insert_at(std::uint32_t index, Entry entry);
 	// Re-point an existing index (a handshake's index becomes its keypair's). False when
 	// the index is not live.
 	bool replace(std::uint32_t index, Entry entry);
