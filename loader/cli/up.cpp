@@ -5,6 +5,7 @@
 #include "loader/cli/commands.h"
 
 #include "loader/control/config_file.h"
+#include "loader/control/systemd_notify.h"
 #include "loader/device/daemon.h"
 #include "loader/device/timers.h"
 
@@ -83,7 +84,12 @@ int up(const std::string &path, bool foreground)
 		try {
 			Daemon daemon(ifname, parsed, timers);
 			std::fprintf(stderr, "xwg up: %s is ready\n", ifname.c_str());
-			return daemon.run();
+			// Under systemd (Type=notify): ready now, going down when run() returns,
+			// before the destructor tears everything down.
+			notify_ready(ifname + " is up");
+			const int rc = daemon.run();
+			notify_stopping(ifname + " is going down");
+			return rc;
 		} catch (const std::exception &e) {
 			std::fprintf(stderr, "xwg up: %s\n", e.what());
 			return 1;
