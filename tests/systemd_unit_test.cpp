@@ -29,6 +29,7 @@
 #include <cctype>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -230,12 +231,19 @@ struct NotifySocket {
 		return note;
 	}
 
-	// Messages until one has @assignment (included) or @limit passes.
-	std::vector<Notification> until(const std::string &assignment, std::chrono::milliseconds limit)
+	// Messages until one has @assignment (included), @limit passes, or @sender_alive says
+	// the process that would send it is gone.
+	std::vector<Notification> until(const std::string &assignment, std::chrono::milliseconds limit,
+					const std::function<bool()> &sender_alive = {})
 	{
 		std::vector<Notification> got;
 		const auto deadline = Clock::now() + limit;
 		while (Clock::now() < deadline) {
+			if (sender_alive && !sender_alive()) {
+				while (auto n = next(std::chrono::milliseconds(0)))
+					got.push_back(*n);
+				break;
+			}
 			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
 				deadline - Clock::now());
 			auto n = next(std::min(left, std::chrono::milliseconds(200)));
@@ -384,7 +392,7 @@ TEST_CASE("xwg@.service: start, READY, reload and stop, run as systemd runs them
 		auto diag = [&] { return "daemon:\n" + read_file(log) + t.diagnostics(); };
 
 		// --- start: READY=1 from the main process, once the tunnel works.
-		auto notes = notify.until("READY=1", 60s);
+		auto notes = notify.until("READY=1", 60s, [&] { return daemon.running(); });
 		INFO(diag());
 		REQUIRE(any_has(notes, "READY=1"));
 		const Notification &ready = notes.back();
