@@ -83,17 +83,17 @@ TEST_CASE("strip keeps what wg reads, comments and layout included")
 	CHECK(stripped == std::string("# a server\n"
 				      "[Interface]\n"
 				      "PrivateKey = ") +
-				   PRIV1 +
-				   "\n"
-				   "ListenPort = 51820\n"
-				   "FwMark = 0x42\n"
-				   "\n"
-				   "[Peer]\n"
-				   "PublicKey = " +
-				   PUB2 +
-				   "\n"
-				   "AllowedIPs = 198.51.100.2/32\n"
-				   "Endpoint = 192.0.2.2:51820\n");
+				  PRIV1 +
+				  "\n"
+				  "ListenPort = 51820\n"
+				  "FwMark = 0x42\n"
+				  "\n"
+				  "[Peer]\n"
+				  "PublicKey = " +
+				  PUB2 +
+				  "\n"
+				  "AllowedIPs = 198.51.100.2/32\n"
+				  "Endpoint = 192.0.2.2:51820\n");
 	// What is left is the same device for `wg`: keys, port, mark, peers.
 	const DeviceConfig before = parse(full_file()), after = parse(stripped);
 	CHECK(after.iface.private_key == before.iface.private_key);
@@ -106,9 +106,10 @@ TEST_CASE("strip keeps what wg reads, comments and layout included")
 
 TEST_CASE("strip: keys in any case, a missing final newline, [Peer] untouched")
 {
-	const std::string text = std::string("[interface]\n  privatekey=") + PRIV1 +
-				 "\n\tMTU=1280\nADDRESS = 198.51.100.1/32\n[PEER]\npublickey = " +
-				 PUB2 + "\nallowedips = 198.51.100.2/32";
+	const std::string text =
+		std::string("[interface]\n  privatekey=") + PRIV1 +
+		"\n\tMTU=1280\nADDRESS = 198.51.100.1/32\n[PEER]\npublickey = " + PUB2 +
+		"\nallowedips = 198.51.100.2/32";
 	CHECK(config_strip(text, "wg0.conf") == std::string("[interface]\n  privatekey=") + PRIV1 +
 							"\n[PEER]\npublickey = " + PUB2 +
 							"\nallowedips = 198.51.100.2/32\n");
@@ -131,8 +132,9 @@ TEST_CASE("strip refuses what xwg up refuses, with the line")
 
 TEST_CASE("the peers of a get answer; errors are refused")
 {
-	const std::string get = "private_key=" + hex(PRIV1) + "\nlisten_port=51820\npublic_key=" +
-				hex(PUB2) + "\nendpoint=192.0.2.2:51820\nallowed_ip=198.51.100.2/32\n" +
+	const std::string get = "private_key=" + hex(PRIV1) +
+				"\nlisten_port=51820\npublic_key=" + hex(PUB2) +
+				"\nendpoint=192.0.2.2:51820\nallowed_ip=198.51.100.2/32\n" +
 				"public_key=" + hex(PUB3) + "\nprotocol_version=1\nerrno=0\n\n";
 	const auto keys = uapi_peer_keys(get);
 	REQUIRE(keys.size() == 2);
@@ -148,13 +150,14 @@ TEST_CASE("the peers of a get answer; errors are refused")
 
 TEST_CASE("the sync request, line by line")
 {
-	const DeviceConfig file = parse(
-		std::string("[Interface]\nPrivateKey = ") + PRIV1 + "\nListenPort = 51820\n" +
-		peer(PUB2, "198.51.100.2/32, fd00:77::2/128",
-		     std::string("Endpoint = 192.0.2.2:51820\nPersistentKeepalive = 25\n") +
-			     "PresharedKey = " + PSK + "\n") +
-		peer(PUB3, "198.51.100.3/32"));
+	const DeviceConfig file =
+		parse(std::string("[Interface]\nPrivateKey = ") + PRIV1 + "\nListenPort = 51820\n" +
+		      peer(PUB2, "198.51.100.2/32, fd00:77::2/128",
+			   std::string("Endpoint = 192.0.2.2:51820\nPersistentKeepalive = 25\n") +
+				   "PresharedKey = " + PSK + "\n") +
+		      peer(PUB3, "198.51.100.3/32"));
 	const std::string request = uapi_sync_request(file, {key(PUB4), key(PUB2)});
+	// clang-format off
 	CHECK(request == "set=1\n"
 			 "private_key=" + hex(PRIV1) + "\n"
 			 "listen_port=51820\n"
@@ -174,6 +177,7 @@ TEST_CASE("the sync request, line by line")
 			 "replace_allowed_ips=true\n"
 			 "allowed_ip=198.51.100.3/32\n"
 			 "\n");
+	// clang-format on
 
 	// No private key and no ListenPort: the running ones stay.
 	CHECK(uapi_sync_request(DeviceConfig{}, {}) == "set=1\nfwmark=0\n\n");
@@ -220,9 +224,9 @@ TEST_CASE("sync: removed, added, changed and unchanged peers, through the daemon
 TEST_CASE("sync: a peer's preshared key and keepalive go when the file drops them")
 {
 	const std::string head = std::string("[Interface]\nPrivateKey = ") + PRIV1 + "\n";
-	const DeviceConfig running =
-		parse(head + peer(PUB2, "198.51.100.2/32",
-				  std::string("PresharedKey = ") + PSK + "\nPersistentKeepalive = 5\n"));
+	const DeviceConfig running = parse(
+		head + peer(PUB2, "198.51.100.2/32",
+			    std::string("PresharedKey = ") + PSK + "\nPersistentKeepalive = 5\n"));
 	const DeviceConfig file = parse(head + peer(PUB2, "198.51.100.2/32"));
 	const UapiApplied applied = applied_by(running, uapi_sync_request(file, {key(PUB2)}));
 	CHECK(applied.delta.peers_updated == std::vector<PublicKey>{key(PUB2)});

@@ -55,7 +55,8 @@ ServiceSection read_service_section(const std::string &path)
 		if (line.empty() || line[0] == '#' || line[0] == ';')
 			continue;
 		if (line.back() == '\\')
-			throw std::runtime_error("continuation lines are not handled here: " + line);
+			throw std::runtime_error("continuation lines are not handled here: " +
+						 line);
 		if (line[0] == '[') {
 			section = line;
 			continue;
@@ -110,8 +111,8 @@ struct Instance {
 		s = replace_all(s, "/usr/bin/xwg", XWG_BINARY);
 		if (s.find_first_of("%\"'$\\") != std::string::npos || s.empty() ||
 		    std::string("-@+!:").find(s[0]) != std::string::npos)
-			throw std::runtime_error("Exec line this test cannot run as systemd would: " +
-						 exec_line);
+			throw std::runtime_error(
+				"Exec line this test cannot run as systemd would: " + exec_line);
 		return split_words(s);
 	}
 };
@@ -134,7 +135,8 @@ std::string setpriv_caps(const std::string &unit_caps)
 // be had without systemd), inside namespace @ns.
 std::vector<std::string> sandbox(const ServiceSection &unit, const Netns &ns)
 {
-	std::vector<std::string> p{"nsenter", "--net=" + ns.path(), "setpriv", "--inh-caps", "-all"};
+	std::vector<std::string> p{"nsenter", "--net=" + ns.path(), "setpriv", "--inh-caps",
+				   "-all"};
 	if (auto caps = value(unit, "CapabilityBoundingSet", ""); !caps.empty())
 		p.insert(p.end(), {"--bounding-set", setpriv_caps(caps)});
 	if (value(unit, "NoNewPrivileges", "no") == "yes")
@@ -194,7 +196,8 @@ struct NotifySocket {
 		unlink(path.c_str());
 		if (fd < 0 || bind(fd, reinterpret_cast<sockaddr *>(&sun), sizeof(sun)) < 0 ||
 		    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
-			throw std::runtime_error("notify socket " + path + ": " + std::strerror(errno));
+			throw std::runtime_error("notify socket " + path + ": " +
+						 std::strerror(errno));
 	}
 	~NotifySocket()
 	{
@@ -233,7 +236,8 @@ struct NotifySocket {
 
 	// Messages until one has @assignment (included), @limit passes, or @sender_alive says
 	// the process that would send it is gone.
-	std::vector<Notification> until(const std::string &assignment, std::chrono::milliseconds limit,
+	std::vector<Notification> until(const std::string &assignment,
+					std::chrono::milliseconds limit,
 					const std::function<bool()> &sender_alive = {})
 	{
 		std::vector<Notification> got;
@@ -367,13 +371,13 @@ TEST_CASE("xwg@.service: start, READY, reload and stop, run as systemd runs them
 	SECTION("a set-up that fails exits non-zero and never says READY")
 	{
 		TempDir etc("/tmp/xwgSb" + PID);
-		std::ofstream(etc.file(t.if_a + ".conf"))
-			<< replace_all(t.xwg_conf('a'), "Underlay = " + t.ua, "Underlay = xnosuch0");
+		std::ofstream(etc.file(t.if_a + ".conf")) << replace_all(
+			t.xwg_conf('a'), "Underlay = " + t.ua, "Underlay = xnosuch0");
 		NotifySocket notify(etc.file("notify"));
 		const Instance bad{t.if_a, etc.path};
-		Child daemon = Child::spawn(concat(prefix, bad.argv(value(unit, "ExecStart", ""))),
-					    etc.file("daemon.log"),
-					    {"NOTIFY_SOCKET=" + notify.path});
+		Child daemon =
+			Child::spawn(concat(prefix, bad.argv(value(unit, "ExecStart", ""))),
+				     etc.file("daemon.log"), {"NOTIFY_SOCKET=" + notify.path});
 		const int rc = daemon.wait(30s);
 		const std::string log = read_file(etc.file("daemon.log"));
 		INFO(log);
@@ -389,7 +393,9 @@ TEST_CASE("xwg@.service: start, READY, reload and stop, run as systemd runs them
 		const std::string log = t.dir.file("daemon.log");
 		Child daemon = Child::spawn(concat(prefix, inst.argv(value(unit, "ExecStart", ""))),
 					    log, {"NOTIFY_SOCKET=" + notify.path});
-		auto diag = [&] { return "daemon:\n" + read_file(log) + t.diagnostics(); };
+		auto diag = [&] {
+			return "daemon:\n" + read_file(log) + t.diagnostics();
+		};
 
 		// --- start: READY=1 from the main process, once the tunnel works.
 		auto notes = notify.until("READY=1", 60s, [&] { return daemon.running(); });
@@ -408,7 +414,8 @@ TEST_CASE("xwg@.service: start, READY, reload and stop, run as systemd runs them
 		REQUIRE(daemon.running());
 		CHECK(peer_keys(t.a, t.if_a) == std::set<std::string>{t.pub_b, pub_x});
 
-		const std::string handshake_b = wg_by_peer(t.a, t.if_a, "latest-handshakes")[t.pub_b];
+		const std::string handshake_b =
+			wg_by_peer(t.a, t.if_a, "latest-handshakes")[t.pub_b];
 		REQUIRE(handshake_b != "0");
 		// A handshake made after the reload would show another second.
 		std::this_thread::sleep_for(1500ms);
@@ -431,8 +438,8 @@ TEST_CASE("xwg@.service: start, READY, reload and stop, run as systemd runs them
 		CHECK(wg_by_peer(t.a, t.if_a, "latest-handshakes")[t.pub_b] == handshake_b);
 
 		// --- a broken file: the reload fails and nothing changes.
-		std::ofstream(conf) << replace_all(changed, "PublicKey = " + pub_y,
-						   "PublicKey = not-a-key");
+		std::ofstream(conf)
+			<< replace_all(changed, "PublicKey = " + pub_y, "PublicKey = not-a-key");
 		r = sh(shell_line(reload));
 		CHECK(r.rc != 0);
 		CHECK(r.out.find("PublicKey") != std::string::npos);
@@ -440,8 +447,9 @@ TEST_CASE("xwg@.service: start, READY, reload and stop, run as systemd runs them
 
 		// --- wg-quick's way: `wg syncconf IF <(xwg strip FILE)`, Y out again.
 		std::ofstream(conf) << replace_all(t.xwg_conf('a'), o.a_extra_peers, "");
-		r = t.a.try_in("bash -c " + quote("wg syncconf " + t.if_a + " <(" +
-						  std::string(XWG_BINARY) + " strip " + conf + ")"));
+		r = t.a.try_in("bash -c " +
+			       quote("wg syncconf " + t.if_a + " <(" + std::string(XWG_BINARY) +
+				     " strip " + conf + ")"));
 		INFO(r.out);
 		REQUIRE(r.rc == 0);
 		CHECK(peer_keys(t.a, t.if_a) == std::set<std::string>{t.pub_b});

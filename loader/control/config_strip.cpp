@@ -22,8 +22,11 @@ std::string_view trim(std::string_view s)
 
 bool equal_nocase(std::string_view a, std::string_view b)
 {
-	return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-		       auto low = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+	return a.size() == b.size() &&
+	       std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+		       auto low = [](char c) {
+			       return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
+		       };
 		       return low(x) == low(y);
 	       });
 }

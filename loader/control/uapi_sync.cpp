@@ -58,8 +58,8 @@ std::string uapi_sync_request(const DeviceConfig &file, const std::vector<Public
 		}
 	for (const PeerConfig &p : file.peers) {
 		line("public_key", to_hex(p.public_key));
-		line("preshared_key", p.preshared_key ? to_hex(*p.preshared_key)
-						      : std::string(KEY_HEX_LEN, '0'));
+		line("preshared_key",
+		     p.preshared_key ? to_hex(*p.preshared_key) : std::string(KEY_HEX_LEN, '0'));
 		if (p.endpoint)
 			line("endpoint", p.endpoint->to_string());
 		line("persistent_keepalive_interval", std::to_string(p.persistent_keepalive));
