@@ -11,7 +11,9 @@
 //     its session (its latest handshake stays, no new one for new traffic); a broken file
 //     changes nothing; `wg syncconf IF <(xwg strip FILE)` works too;
 //   - stop: ExecStop= lines (none) then KillSignal= to the main process (KillMode=mixed):
-//     STOPPING=1 arrives, the daemon exits 0, and nothing of the interface is left.
+//     STOPPING=1 arrives, the daemon exits 0, and nothing of the interface is left;
+//   - after kill -9, what systemd runs then (ExecStop=, ExecStopPost=: none) leaves the
+//     data plane forwarding for the restarted daemon to take over.
 // What is not emulated: the mount namespace (ProtectSystem=, PrivateTmp=, ...), the
 // syscall-level restrictions (RestrictAddressFamilies=, ...), UMask= and LimitMEMLOCK=
 // (raising it needs CAP_SYS_RESOURCE, which the test machines' root lacks; kernels since
@@ -473,5 +475,34 @@ TEST_CASE("xwg@.service: start, READY, reload and stop, run as systemd runs them
 		CHECK_FALSE(exists("/var/run/wireguard/" + t.if_a + ".sock"));
 		for (auto ext : {".pid", ".state", ".log"})
 			CHECK_FALSE(exists("/run/xwg/" + t.if_a + ext));
+	}
+
+	// What systemd does when the daemon dies (kill -9, a crash): it runs ExecStop= and
+	// ExecStopPost= all the same, kills what is left of the service, and restarts it. None
+	// of that may take the data plane down: it keeps forwarding with the session keys it
+	// holds, for a restarted daemon to take over.
+	SECTION("after a crash, the unit's stop path leaves the data plane forwarding")
+	{
+		NotifySocket notify(t.dir.file("notify"));
+		const std::string log = t.dir.file("daemon.log");
+		Child daemon = Child::spawn(concat(prefix, inst.argv(value(unit, "ExecStart", ""))),
+					    log, {"NOTIFY_SOCKET=" + notify.path});
+		INFO("daemon:\n" + read_file(log) + t.diagnostics());
+		REQUIRE(any_has(notify.until("READY=1", 60s, [&] { return daemon.running(); }),
+				"READY=1"));
+		REQUIRE(t.ping('a', 4, 1, 5).rc == 0);
+
+		REQUIRE(kill(daemon.pid, SIGKILL) == 0);
+		CHECK(daemon.wait(10s) == -1); // killed, not exited
+		for (const char *key : {"ExecStop", "ExecStopPost"})
+			for (const auto &line : values(unit, key))
+				sh(shell_line(concat(prefix, inst.argv(line))));
+		CHECK(t.ping('a', 4, 3, 3).rc == 0);
+		CHECK(exists("/sys/fs/bpf/xwg/" + t.if_a));
+
+		// `xwg down` still cleans up after the dead daemon.
+		CHECK(t.a.try_in(std::string(XWG_BINARY) + " down " + t.if_a).rc == 0);
+		CHECK(t.a.in("ip -o link show | wc -l") == "2\n");
+		CHECK_FALSE(exists("/sys/fs/bpf/xwg/" + t.if_a));
 	}
 }
