@@ -487,9 +487,9 @@ TEST_CASE("xwg@.service: start, READY, reload and stop, run as systemd runs them
 		const std::string log = t.dir.file("daemon.log");
 		Child daemon = Child::spawn(concat(prefix, inst.argv(value(unit, "ExecStart", ""))),
 					    log, {"NOTIFY_SOCKET=" + notify.path});
+		const auto notes = notify.until("READY=1", 60s, [&] { return daemon.running(); });
 		INFO("daemon:\n" + read_file(log) + t.diagnostics());
-		REQUIRE(any_has(notify.until("READY=1", 60s, [&] { return daemon.running(); }),
-				"READY=1"));
+		REQUIRE(any_has(notes, "READY=1"));
 		REQUIRE(t.ping('a', 4, 1, 5).rc == 0);
 
 		REQUIRE(kill(daemon.pid, SIGKILL) == 0);
