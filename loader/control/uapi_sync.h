@@ -9,10 +9,10 @@
 // keepalive and allowed IPs replaced, endpoint when the file has one). The daemon applies it
 // atomically and compares old and new: a peer whose settings are equal is not touched.
 //
-// Interface keys: private_key when the file has one (a file without it leaves the running
-// key, as `wg syncconf` does); listen_port when the file sets one other than 0 (0 means
-// "any port": the running one is kept rather than moved to another random one); fwmark
-// always (no FwMark means off).
+// Interface keys: private_key when the model has one (config_parse requires it in a file;
+// without one the running key stays, as with `wg syncconf`); listen_port when the file
+// sets one other than 0 (0 means "any port": the running one is kept rather than moved to
+// another random one); fwmark always (no FwMark means off).
 #pragma once
 
 #include "loader/control/device_config.h"
