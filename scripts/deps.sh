@@ -7,8 +7,11 @@ PKGS=(
   # build
   clang llvm cmake make pkg-config g++ libbpf-dev bpftool
   libsodium-dev libb2-dev libnl-3-dev libnl-route-3-dev libcli11-dev nlohmann-json3-dev
+  libsystemd-dev
   # tests
   catch2 iproute2 iputils-ping socat jq wireguard-tools wireguard-go iperf3 ethtool tcpdump
+  # the systemd unit's test: systemd-analyze verify; setpriv applies its capabilities
+  systemd util-linux
   # fuzzing (fuzz/): clang's runtimes, libFuzzer's among them (only recommended by clang)
   libclang-rt-14-dev
   # kernel matrix (tests/kernels): Debian 6.1 and 6.12 under qemu

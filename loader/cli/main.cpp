@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "loader/cli/commands.h"
+#include "loader/cli/config_commands.h"
 #include "loader/cli/keys.h"
 
 #include <cstdio>
@@ -17,6 +18,8 @@ int main(int argc, char **argv)
 	xwg::add_down_command(app);
 	xwg::add_restart_command(app);
 	xwg::add_show_command(app);
+	xwg::add_strip_command(app);
+	xwg::add_syncconf_command(app);
 
 	CLI11_PARSE(app, argc, argv);
 	if (app.get_subcommands().empty()) {

@@ -10,6 +10,7 @@
 #include "loader/cli/commands.h"
 
 #include "loader/control/config_file.h"
+#include "loader/control/systemd_notify.h"
 #include "loader/device/daemon.h"
 #include "loader/device/daemon_lock.h"
 #include "loader/device/timers.h"
@@ -74,12 +75,14 @@ std::string program_path()
 	std::exit(1);
 }
 
-// Serves until the loop ends; restarts or returns the exit status.
-int serve(std::unique_ptr<Daemon> daemon, const std::string &config_path)
+// Serves until the loop ends; restarts, or returns the exit status once the daemon is
+// gone (systemd hears STOPPING before the teardown).
+int serve(std::unique_ptr<Daemon> daemon, const std::string &ifname, const std::string &config_path)
 {
 	const int rc = daemon->run();
 	if (daemon->restart_requested())
 		restart(std::move(daemon), config_path);
+	notify_stopping(ifname + " is going down");
 	return rc;
 }
 
@@ -101,7 +104,7 @@ int daemon_main(const std::string &ifname, const std::string &path, const Parsed
 		}
 		(void)!write(ready_fd, "R", 1);
 		close(ready_fd);
-		rc = serve(std::move(daemon), path);
+		rc = serve(std::move(daemon), ifname, path);
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "xwg up: %s\n", e.what());
 		return 1;
@@ -150,7 +153,10 @@ int up(const std::string &given_path, bool foreground)
 			auto daemon = std::make_unique<Daemon>(ifname, parsed, timers);
 			std::fprintf(stderr, "xwg up: %s is ready%s\n", ifname.c_str(),
 				     daemon->took_over() ? " (took over the running data plane)" : "");
-			return serve(std::move(daemon), path);
+			// Under systemd (Type=notify): ready now (again, after a restart).
+			notify_ready(ifname + (daemon->took_over() ? " took over the running data plane"
+								    : " is up"));
+			return serve(std::move(daemon), ifname, path);
 		} catch (const std::exception &e) {
 			std::fprintf(stderr, "xwg up: %s\n", e.what());
 			return 1;
