@@ -55,7 +55,8 @@ std::vector<Entry> section(const std::string &help, const std::string &title)
 		}
 		if (line.empty() || line[0] != ' ')
 			break;
-		if (line.compare(0, 3, "   ") == 0 && !out.empty() && out.back().description.empty()) {
+		if (line.compare(0, 3, "   ") == 0 && !out.empty() &&
+		    out.back().description.empty()) {
 			out.back().description = line.substr(line.find_first_not_of(' '));
 			continue;
 		}
