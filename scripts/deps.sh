@@ -12,6 +12,9 @@ PKGS=(
   catch2 iproute2 iputils-ping socat jq wireguard-tools wireguard-go iperf3 ethtool tcpdump
   # the systemd unit's test: systemd-analyze verify; setpriv applies its capabilities
   systemd util-linux
+  # man pages and the .deb (man_test, package_test): groff and mandoc check the pages, man
+  # reads them, dpkg-shlibdeps (dpkg-dev) finds the package's library dependencies
+  groff-base mandoc man-db dpkg-dev
   # fuzzing (fuzz/): clang's runtimes, libFuzzer's among them (only recommended by clang)
   libclang-rt-14-dev
   # kernel matrix (tests/kernels): Debian 6.1 and 6.12 under qemu

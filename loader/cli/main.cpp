@@ -13,6 +13,7 @@ int main(int argc, char **argv)
 	CLI::App app{"xwg: a WireGuard-compatible tunnel with an eBPF data plane"};
 	app.set_version_flag("--version", "xwg " XWG_VERSION);
 	app.require_subcommand(0, 1);
+	app.footer("xwg CMD --help describes a command; xwg(8) and xwg.conf(5) are the manual.");
 	xwg::add_key_commands(app);
 	xwg::add_up_command(app);
 	xwg::add_down_command(app);
