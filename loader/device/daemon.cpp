@@ -9,6 +9,8 @@
 #include "loader/kernel/netdev.h"
 #include "loader/device/receive_reassembled.h"
 #include "loader/control/uapi_server.h"
+#include "loader/control/wg_quick_hooks.h"
+#include "loader/control/wg_quick_save.h"
 #include "loader/kernel/udp_socket.h"
 
 #include <bpf/libbpf.h>
@@ -137,6 +139,17 @@ struct Daemon::Impl {
 	int epoll_fd = -1, timer_fd = -1, signal_fd = -1;
 	int visible_ifindex = 0;
 	RouteTable table;
+	// wg-quick's part (control/wg_quick_hooks.h): PreUp before the device exists, DNS once
+	// it has its addresses, PostUp last. A failed up undoes everything without the down
+	// hooks (wg-quick's trap runs only del_if); a down after a complete up runs PreDown,
+	// SaveConfig, then the undo log with DNS removed and, last, PostDown.
+	WgQuickSettings wg_quick;
+	std::string config_path; // for SaveConfig
+	bool file_mtu = false;	 // the file set MTU (SaveConfig writes it back)
+	bool up_complete = false;
+
+	KeepServing keep_serving();
+	void going_down();
 
 	void setup(const ParsedConfig &parsed);
 	void teardown();
@@ -182,6 +195,14 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 		throw std::runtime_error(hidden + ": a device with this name exists already");
 	write_file(pid_file_path(ifname), std::to_string(getpid()) + "\n");
 	undo.push_back([this] { unlink(pid_file_path(ifname).c_str()); });
+	wg_quick = parsed.wg_quick;
+	config_path = parsed.path;
+	file_mtu = config.iface.mtu != AUTOMATIC_MTU;
+	undo.push_back([this] {
+		if (up_complete)
+			run_hooks("PostDown", wg_quick.post_down, ifname);
+	});
+	run_hooks("PreUp", wg_quick.pre_up, ifname);
 
 	// Underlays: configured, else the default route's device.
 	std::vector<std::string> underlays = config.iface.underlays;
@@ -298,6 +319,8 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 
 	for (const auto &a : config.iface.addresses)
 		address_add(nl, visible_ifindex, a);
+	if (dns_set(ifname, wg_quick))
+		undo.push_back([this] { dns_unset(ifname); });
 
 	uapi = std::make_unique<UapiServer>(
 		ifname, [this](UapiOp op, std::string_view body) { return handle_uapi(op, body); });
@@ -385,6 +408,49 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	};
 	write_file(state_file_path(ifname), state.dump(2) + "\n");
 	undo.push_back([this] { unlink(state_file_path(ifname).c_str()); });
+
+	run_hooks("PostUp", wg_quick.post_up, ifname, keep_serving());
+	up_complete = true;
+}
+
+// The UAPI socket stays served while a hook runs: `wg set %i ...` is a common PostUp.
+KeepServing Daemon::Impl::keep_serving()
+{
+	KeepServing serving;
+	if (uapi) {
+		serving.fd = uapi->fd();
+		serving.service = [this] {
+			uapi->service();
+		};
+	}
+	return serving;
+}
+
+// The start of a normal down, while the tunnel still runs: PreDown, then SaveConfig (in
+// wg-quick's order). A failure is logged and the down goes on: unlike `wg-quick down`,
+// which stops at a failing PreDown, the daemon is on its way out either way.
+void Daemon::Impl::going_down()
+{
+	try {
+		run_hooks("PreDown", wg_quick.pre_down, ifname, keep_serving());
+	} catch (const std::exception &e) {
+		log("%s", e.what());
+	}
+	if (!wg_quick.save_config)
+		return;
+	try {
+		DeviceConfig running = device->config();
+		running.iface.addresses = link_addresses(ifname);
+		running.iface.mtu =
+			file_mtu ? link_mtu(static_cast<unsigned>(visible_ifindex)) : AUTOMATIC_MTU;
+		for (auto &peer : running.peers)
+			if (auto learned = device->runtime(peer.public_key).endpoint)
+				peer.endpoint = learned;
+		save_config_file(config_path, wg_quick_file_text(running, wg_quick));
+		log("%s: configuration saved to %s", ifname.c_str(), config_path.c_str());
+	} catch (const std::exception &e) {
+		log("%s", e.what());
+	}
 }
 
 std::string Daemon::Impl::handle_uapi(UapiOp op, std::string_view body)
@@ -474,6 +540,8 @@ void Daemon::Impl::drain_udp(int fd)
 
 void Daemon::Impl::teardown()
 {
+	if (up_complete)
+		going_down();
 	if (ring)
 		ring_buffer__free(ring);
 	ring = nullptr;
