@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -72,20 +71,16 @@ std::string describe_status(int status)
 // Runs argv[0] (looked up in PATH) with @input on its stdin (or the daemon's stdin when
 // null) and the daemon's stdout and stderr; serves @serving until it exits. Returns the
 // wait status; throws HookError (naming @what) when it cannot be started.
+//
+// fork + execve rather than posix_spawn: glibc's posix_spawn leaves its two internal
+// signals ignored in the child, and ignored signals survive exec.
 int run_command(const std::string &what, std::vector<std::string> argv, const std::string *input,
 		const KeepServing &serving)
 {
-	posix_spawnattr_t attr;
-	posix_spawn_file_actions_t actions;
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_init(&actions);
-	sigset_t none, all;
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
+	const auto program = argv[0].find('/') == std::string::npos ? find_in_path(argv[0])
+								    : std::optional(argv[0]);
+	if (!program)
+		throw HookError(what + ": cannot run " + argv[0] + ": not found in PATH");
 	Fd in_read, in_write;
 	if (input) {
 		int p[2];
@@ -93,17 +88,27 @@ int run_command(const std::string &what, std::vector<std::string> argv, const st
 			throw HookError(what + ": pipe: " + std::strerror(errno));
 		in_read.fd = p[0];
 		in_write.fd = p[1];
-		posix_spawn_file_actions_adddup2(&actions, in_read.fd, STDIN_FILENO);
 	}
-	std::fflush(nullptr); // what we printed comes before what the child prints
 	auto env = child_environment();
 	auto c_argv = c_strings(argv), c_env = c_strings(env);
-	pid_t pid = -1;
-	const int rc = posix_spawnp(&pid, c_argv[0], &actions, &attr, c_argv.data(), c_env.data());
-	posix_spawn_file_actions_destroy(&actions);
-	posix_spawnattr_destroy(&attr);
-	if (rc != 0)
-		throw HookError(what + ": cannot run " + argv[0] + ": " + std::strerror(rc));
+	std::fflush(nullptr); // what we printed comes before what the child prints
+	const pid_t pid = fork();
+	if (pid < 0)
+		throw HookError(what + ": fork: " + std::strerror(errno));
+	if (pid == 0) {
+		// Only async-signal-safe calls from here on.
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, nullptr);
+		struct sigaction dfl {};
+		dfl.sa_handler = SIG_DFL;
+		for (int sig = 1; sig < NSIG; ++sig)
+			sigaction(sig, &dfl, nullptr);
+		if (in_read.fd >= 0)
+			dup2(in_read.fd, STDIN_FILENO);
+		execve(program->c_str(), c_argv.data(), c_env.data());
+		_exit(127);
+	}
 	in_read.reset();
 
 	// A pidfd turns "the child exited" into one more fd to poll (Linux 5.3, below xwg's
