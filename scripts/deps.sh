@@ -9,6 +9,8 @@ PKGS=(
   libsodium-dev libb2-dev libnl-3-dev libnl-route-3-dev libcli11-dev nlohmann-json3-dev
   # tests
   catch2 iproute2 iputils-ping socat jq wireguard-tools wireguard-go iperf3 ethtool tcpdump
+  # tests: wg-quick hooks add an nftables rule inside a namespace
+  nftables
   # fuzzing (fuzz/): clang's runtimes, libFuzzer's among them (only recommended by clang)
   libclang-rt-14-dev
   # kernel matrix (tests/kernels): Debian 6.1 and 6.12 under qemu
