@@ -160,7 +160,9 @@ TEST_CASE("hooks run in wg-quick's order with %i; a PostUp nftables rule lives u
 	lab.check_gone();
 }
 
-TEST_CASE("a failing PostUp or PreUp undoes everything and runs no down hook", "[netns]")
+TEST_CASE("a failing PostUp or PreUp undoes everything and runs no down hook; a failing "
+	  "PreDown stops nothing",
+	  "[netns]")
 {
 	Lab lab("b");
 	const std::string &i = lab.ifname;
@@ -200,6 +202,15 @@ TEST_CASE("a failing PostUp or PreUp undoes everything and runs no down hook", "
 	lab.check_gone();
 	CHECK_FALSE(exists(lab.dir.file("predown")));
 	CHECK_FALSE(exists(lab.dir.file("postdown")));
+
+	// A failing PreDown does not stop a down (the daemon is going either way).
+	conf = lab.conf("PreDown = exit 4\nPostDown = touch " + lab.dir.file("postdown") + "\n");
+	up = lab.up(conf);
+	INFO(up.out);
+	REQUIRE(up.rc == 0);
+	CHECK(lab.xwg.down().rc == 0);
+	lab.check_gone();
+	CHECK(exists(lab.dir.file("postdown")));
 }
 
 TEST_CASE("DNS goes through resolvconf; without resolvconf, up fails saying so", "[netns]")

@@ -439,6 +439,8 @@ void Daemon::Impl::going_down()
 	if (!wg_quick.save_config)
 		return;
 	try {
+		if (config_path.empty())
+			throw std::runtime_error("SaveConfig: the configuration came from no file");
 		DeviceConfig running = device->config();
 		running.iface.addresses = link_addresses(ifname);
 		running.iface.mtu =
