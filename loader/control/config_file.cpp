@@ -74,25 +74,25 @@ struct KeyInfo {
 const std::map<std::string, KeyInfo> &known_keys()
 {
 	static const std::map<std::string, KeyInfo> keys = {
-	    {"privatekey", {"PrivateKey", Section::interface, false}},
-	    {"listenport", {"ListenPort", Section::interface, false}},
-	    {"fwmark", {"FwMark", Section::interface, false}},
-	    {"address", {"Address", Section::interface, true}},
-	    {"mtu", {"MTU", Section::interface, false}},
-	    {"table", {"Table", Section::interface, false}},
-	    {"underlay", {"Underlay", Section::interface, true}},
-	    {"receivepath", {"ReceivePath", Section::interface, false}},
-	    {"dns", {"DNS", Section::interface, true}},
-	    {"preup", {"PreUp", Section::interface, true}},
-	    {"postup", {"PostUp", Section::interface, true}},
-	    {"predown", {"PreDown", Section::interface, true}},
-	    {"postdown", {"PostDown", Section::interface, true}},
-	    {"saveconfig", {"SaveConfig", Section::interface, false}},
-	    {"publickey", {"PublicKey", Section::peer, false}},
-	    {"presharedkey", {"PresharedKey", Section::peer, false}},
-	    {"allowedips", {"AllowedIPs", Section::peer, true}},
-	    {"endpoint", {"Endpoint", Section::peer, false}},
-	    {"persistentkeepalive", {"PersistentKeepalive", Section::peer, false}},
+		{"privatekey", {"PrivateKey", Section::interface, false}},
+		{"listenport", {"ListenPort", Section::interface, false}},
+		{"fwmark", {"FwMark", Section::interface, false}},
+		{"address", {"Address", Section::interface, true}},
+		{"mtu", {"MTU", Section::interface, false}},
+		{"table", {"Table", Section::interface, false}},
+		{"underlay", {"Underlay", Section::interface, true}},
+		{"receivepath", {"ReceivePath", Section::interface, false}},
+		{"dns", {"DNS", Section::interface, true}},
+		{"preup", {"PreUp", Section::interface, true}},
+		{"postup", {"PostUp", Section::interface, true}},
+		{"predown", {"PreDown", Section::interface, true}},
+		{"postdown", {"PostDown", Section::interface, true}},
+		{"saveconfig", {"SaveConfig", Section::interface, false}},
+		{"publickey", {"PublicKey", Section::peer, false}},
+		{"presharedkey", {"PresharedKey", Section::peer, false}},
+		{"allowedips", {"AllowedIPs", Section::peer, true}},
+		{"endpoint", {"Endpoint", Section::peer, false}},
+		{"persistentkeepalive", {"PersistentKeepalive", Section::peer, false}},
 	};
 	return keys;
 }
@@ -413,7 +413,8 @@ void Parser::handle(const KeyInfo &key, std::string_view value)
 				fail_key(quoted(v) + " is not a name server address");
 			if (!server && !dns_search_valid(v))
 				fail_key(quoted(v) + " is neither an address nor a search domain");
-			(server ? out_.wg_quick.dns_servers : out_.wg_quick.dns_search).push_back(v);
+			(server ? out_.wg_quick.dns_servers : out_.wg_quick.dns_search)
+				.push_back(v);
 		}
 	} else if (k == "PreUp" || k == "PostUp" || k == "PreDown" || k == "PostDown") {
 		// The whole value is one snippet for bash, commas included; an empty one runs
