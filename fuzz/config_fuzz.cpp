@@ -3,13 +3,15 @@
 // crash) or a configuration that keeps the model's rules (a non-zero private key, unique
 // non-zero peer keys, canonical allowed IPs that belong to one peer each, never an
 // all-zero preshared key, an MTU that can work), and that configuration written back as
-// a wg-quick file parses to the same thing.
+// a wg-quick file parses to the same thing; so does the file SaveConfig would write
+// (control/wg_quick_save.h), wg-quick's hooks, DNS and SaveConfig included.
 //
 // Host names in Endpoint are resolved with getaddrinfo: the target runs in a network
 // namespace of its own, so such lookups fail fast (or come from /etc/hosts) and nothing
 // is ever sent.
 #include "fuzz_util.h"
 #include "loader/control/config_file.h"
+#include "loader/control/wg_quick_save.h"
 
 #include <cstdint>
 #include <string>
@@ -93,5 +95,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 	}
 	FUZZ_CHECK(reparsed.config == parsed.config, "writing back and parsing is the identity");
 	FUZZ_CHECK(reparsed.warnings.empty(), "what xwg writes back gives no warnings");
+
+	const std::string saved = wg_quick_file_text(parsed.config, parsed.wg_quick);
+	ParsedConfig restored;
+	try {
+		restored = config_parse(saved, "saved.conf");
+	} catch (const ConfigError &e) {
+		std::fprintf(stderr, "%s\n---\n%s---\n", e.what(), saved.c_str());
+		FUZZ_CHECK(false, "SaveConfig's file parses again");
+	}
+	FUZZ_CHECK(restored.config == parsed.config, "SaveConfig keeps the configuration");
+	FUZZ_CHECK(restored.wg_quick == parsed.wg_quick,
+		   "SaveConfig keeps hooks, DNS and SaveConfig");
 	return 0;
 }

@@ -79,8 +79,13 @@ MTU = 1420
 Table = off
 Underlay = eth0, eth1
 ReceivePath = xdp
-DNS = 192.0.2.53
+DNS = 192.0.2.53, 2001:db8::53, example.com
+PreUp = echo %i, up
 PostUp = true
+PostUp =
+PreDown = nft delete table inet t
+PostDown = false
+SaveConfig = true
 
 [Peer]
 PublicKey = {2}

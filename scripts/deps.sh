@@ -15,6 +15,8 @@ PKGS=(
   # man pages and the .deb (man_test, package_test): groff and mandoc check the pages, man
   # reads them, dpkg-shlibdeps (dpkg-dev) finds the package's library dependencies
   groff-base mandoc man-db dpkg-dev
+  # tests: wg-quick hooks add an nftables rule inside a namespace
+  nftables
   # fuzzing (fuzz/): clang's runtimes, libFuzzer's among them (only recommended by clang)
   libclang-rt-14-dev
   # kernel matrix (tests/kernels): Debian 6.1 and 6.12 under qemu

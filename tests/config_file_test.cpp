@@ -7,6 +7,11 @@
 #include "loader/control/config_json.h"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "sample_keys.h"
@@ -131,10 +136,40 @@ TEST_CASE("a config in wg-quick's format parses into the model")
 	CHECK_FALSE(b.preshared_key);
 	CHECK(b.persistent_keepalive == 0);
 
-	CHECK(p.warnings == std::vector<std::string>{
-				"wg0.conf:11: DNS: not supported by xwg, ignored",
-				"wg0.conf:12: PostUp: not supported by xwg, ignored",
-			    });
+	// wg-quick's own keys are kept, not warned about.
+	CHECK(p.warnings.empty());
+	CHECK(p.wg_quick.dns_servers == std::vector<std::string>{"192.0.2.53"});
+	CHECK(p.wg_quick.post_up == std::vector<std::string>{"echo up"});
+	CHECK_FALSE(p.wg_quick.save_config);
+}
+
+TEST_CASE("wg-quick's keys: hooks in order, DNS split as wg-quick splits it, SaveConfig")
+{
+	ParsedConfig p = config_parse(
+		iface("PreUp = echo a, b >> /tmp/x\n"
+		      "postup = nft add rule inet t c oifname \"%i\" masquerade # a comment\n"
+		      "PostUp =\n"
+		      "PreUp = echo   second  \n"
+		      "PreDown = iptables -D FORWARD -i %i -j ACCEPT; true\n"
+		      "POSTDOWN = echo 'x=y'\n"
+		      "DNS = 192.0.2.53,2001:db8::53, example.com,,corp.example\tfe80::1%eth0\n"
+		      "DNS = 10.0.0.1\n"
+		      "DNS =\n"
+		      "SaveConfig = True\n"),
+		"wg0.conf");
+	const WgQuickSettings &w = p.wg_quick;
+	CHECK(w.pre_up == std::vector<std::string>{"echo a, b >> /tmp/x", "echo   second"});
+	CHECK(w.post_up ==
+	      std::vector<std::string>{"nft add rule inet t c oifname \"%i\" masquerade", ""});
+	CHECK(w.pre_down == std::vector<std::string>{"iptables -D FORWARD -i %i -j ACCEPT; true"});
+	CHECK(w.post_down == std::vector<std::string>{"echo 'x=y'"});
+	CHECK(w.dns_servers ==
+	      std::vector<std::string>{"192.0.2.53", "2001:db8::53", "fe80::1%eth0", "10.0.0.1"});
+	CHECK(w.dns_search == std::vector<std::string>{"example.com", "corp.example"});
+	CHECK(w.save_config);
+	CHECK(p.warnings.empty());
+	CHECK_FALSE(config_parse(iface("SaveConfig = FALSE\n"), "x").wg_quick.save_config);
+	CHECK(config_parse(iface(), "x").wg_quick == WgQuickSettings{});
 }
 
 TEST_CASE("MTU: any value 576-9000 for IPv4, 1280-9000 with IPv6; ReceivePath")
@@ -183,86 +218,110 @@ TEST_CASE("every malformed input is an error naming file, line and key")
 		std::string message;
 	};
 	const Row rows[] = {
-	    {"", "wg0.conf: no [Interface] section"},
-	    {"# only a comment\n", "wg0.conf: no [Interface] section"},
-	    {"PrivateKey = " + std::string(PRIV1) + "\n",
-	     "wg0.conf:1: PrivateKey: outside of any section"},
-	    {"Frobnicate = 1\n", "wg0.conf:1: Frobnicate: outside of any section"},
-	    {"[Interface]\n[Wat]\n",
-	     "wg0.conf:2: unknown section \"[Wat]\" (expected [Interface] or [Peer])"},
-	    {"[Interface]\n", "wg0.conf:1: PrivateKey: missing from [Interface]"},
-	    {iface("garbage line\n"), "wg0.conf:3: \"garbage line\" is not \"Key = Value\""},
-	    {iface("Frobnicate = 1\n"), "wg0.conf:3: Frobnicate: unknown key in [Interface]"},
-	    {iface("PublicKey = x\n"), "wg0.conf:3: PublicKey: belongs in [Peer], not [Interface]"},
-	    {iface(peer2 + "ListenPort = 1\n"),
-	     "wg0.conf:5: ListenPort: belongs in [Interface], not [Peer]"},
-	    {iface("[Interface]\n"),
-	     "wg0.conf:3: second [Interface] section (the first is on line 1)"},
-	    {"[Interface]\nPrivateKey = abc\n",
-	     "wg0.conf:2: PrivateKey: not a valid key (44 base64 characters ending in '=')"},
-	    {"[Interface]\nPrivateKey = " + std::string(PRIV1).substr(0, 40) + "\n",
-	     "wg0.conf:2: PrivateKey: key is 30 bytes, expected 32"},
-	    {"[Interface]\nPrivateKey = " + std::string(PRIV1) + "AAAA\n",
-	     "wg0.conf:2: PrivateKey: not a valid key (44 base64 characters ending in '=')"},
-	    {"[Interface]\nPrivateKey = " + to_base64(PrivateKey{}) + "\n",
-	     "wg0.conf:2: PrivateKey: the all-zero key is not a private key"},
-	    {"[Interface]\nPrivateKey =\n", "wg0.conf:2: PrivateKey: empty value"},
-	    {iface("PrivateKey = " + std::string(PRIV1) + "\n"),
-	     "wg0.conf:3: PrivateKey: already set on line 2"},
-	    {iface("ListenPort = 70000\n"),
-	     "wg0.conf:3: ListenPort: \"70000\" is not a port (0-65535)"},
-	    {iface("ListenPort = -1\n"), "wg0.conf:3: ListenPort: \"-1\" is not a port (0-65535)"},
-	    {iface("ListenPort = 51820x\n"),
-	     "wg0.conf:3: ListenPort: \"51820x\" is not a port (0-65535)"},
-	    {iface("FwMark = 0xfffffffff\n"),
-	     "wg0.conf:3: FwMark: \"0xfffffffff\" is not a fwmark (off, or 0-4294967295)"},
-	    {iface("FwMark = 4294967296\n"),
-	     "wg0.conf:3: FwMark: \"4294967296\" is not a fwmark (off, or 0-4294967295)"},
-	    {iface("MTU = 575\n"), "wg0.conf:3: MTU: \"575\" is not an MTU xwg carries (576-9000)"},
-	    {iface("MTU = 9001\n"), "wg0.conf:3: MTU: \"9001\" is not an MTU xwg carries (576-9000)"},
-	    {iface("MTU = 1279\nAddress = 192.0.2.1/24, 2001:db8::1/64\n"),
-	     "wg0.conf:3: MTU: MTU 1279 is below IPv6's minimum of 1280, but Address "
-	     "2001:db8::1/64 is IPv6"},
-	    {iface("MTU = 1000\n") + "[Peer]\nPublicKey = " + PUB2 +
-		 "\nAllowedIPs = 192.0.2.0/24, 2001:db8::/32\n",
-	     "wg0.conf:3: MTU: MTU 1000 is below IPv6's minimum of 1280, but allowed IP "
-	     "2001:db8::/32 is IPv6"},
-	    {iface("Table = main\n"),
-	     "wg0.conf:3: Table: \"main\" is not a table (auto, off or 1-4294967295)"},
-	    {iface("Address = 192.0.2.1/33\n"),
-	     "wg0.conf:3: Address: \"192.0.2.1/33\" is not an address (e.g. 192.0.2.1/24)"},
-	    {iface("Address = 192.0.2.1/24,,192.0.2.2\n"),
-	     "wg0.conf:3: Address: empty entry in the list"},
-	    {iface("Underlay = eth0, this-name-is-too-long\n"),
-	     "wg0.conf:3: Underlay: \"this-name-is-too-long\" is not an interface name"},
-	    {iface("[Peer]\nEndpoint = 192.0.2.1:1\n"),
-	     "wg0.conf:3: PublicKey: missing from [Peer]"},
-	    {iface(peer2 + peer2), "wg0.conf:6: PublicKey: the same peer is already on line 3"},
-	    {iface(peer2 + "PublicKey = " + PUB3 + "\n"),
-	     "wg0.conf:5: PublicKey: already set on line 4"},
-	    {iface("[Peer]\nPublicKey = " + to_base64(PublicKey{}) + "\n"),
-	     "wg0.conf:4: PublicKey: the all-zero key is not a public key"},
-	    {iface(peer2 + "PresharedKey = no!pe\n"),
-	     "wg0.conf:5: PresharedKey: not a valid key (44 base64 characters ending in '=')"},
-	    {iface(peer2 + "AllowedIPs = 10.0.0.0/8, 2001:db8::/129\n"),
-	     "wg0.conf:5: AllowedIPs: \"2001:db8::/129\" is not an IP prefix (e.g. 192.0.2.0/24)"},
-	    {iface(peer2 + "AllowedIPs = 10.1.2.3/\n"),
-	     "wg0.conf:5: AllowedIPs: \"10.1.2.3/\" is not an IP prefix (e.g. 192.0.2.0/24)"},
-	    {iface(peer2 + "AllowedIPs = 10.0.0.0/8\n[Peer]\nPublicKey = " + PUB3 +
-		   "\nAllowedIPs = 10.0.0.1/8\n"),
-	     "wg0.conf:8: AllowedIPs: 10.0.0.0/8 already belongs to the peer on line 3"},
-	    {iface(peer2 + "Endpoint = 192.0.2.1\n"),
-	     "wg0.conf:5: Endpoint: \"192.0.2.1\" is not HOST:PORT or [IPv6]:PORT"},
-	    {iface(peer2 + "Endpoint = 192.0.2.1:65536\n"),
-	     "wg0.conf:5: Endpoint: \"192.0.2.1:65536\": \"65536\" is not a port (0-65535)"},
-	    {iface(peer2 + "Endpoint = 2001:db8::1:51820\n"),
-	     "wg0.conf:5: Endpoint: \"2001:db8::1:51820\" is not HOST:PORT or [IPv6]:PORT"},
-	    {iface(peer2 + "Endpoint = [2001:db8::1:51820\n"),
-	     "wg0.conf:5: Endpoint: \"[2001:db8::1:51820\" is not HOST:PORT or [IPv6]:PORT"},
-	    {iface(peer2 + "PersistentKeepalive = 65536\n"),
-	     "wg0.conf:5: PersistentKeepalive: \"65536\" is not a keepalive interval (off, or "
-	     "0-65535 seconds)"},
-	    {iface(peer2 + "Frobnicate = 1\n"), "wg0.conf:5: Frobnicate: unknown key in [Peer]"},
+		{"", "wg0.conf: no [Interface] section"},
+		{"# only a comment\n", "wg0.conf: no [Interface] section"},
+		{"PrivateKey = " + std::string(PRIV1) + "\n",
+		 "wg0.conf:1: PrivateKey: outside of any section"},
+		{"Frobnicate = 1\n", "wg0.conf:1: Frobnicate: outside of any section"},
+		{"[Interface]\n[Wat]\n",
+		 "wg0.conf:2: unknown section \"[Wat]\" (expected [Interface] or [Peer])"},
+		{"[Interface]\n", "wg0.conf:1: PrivateKey: missing from [Interface]"},
+		{iface("garbage line\n"), "wg0.conf:3: \"garbage line\" is not \"Key = Value\""},
+		{iface("Frobnicate = 1\n"), "wg0.conf:3: Frobnicate: unknown key in [Interface]"},
+		{iface("PublicKey = x\n"),
+		 "wg0.conf:3: PublicKey: belongs in [Peer], not [Interface]"},
+		{iface(peer2 + "ListenPort = 1\n"),
+		 "wg0.conf:5: ListenPort: belongs in [Interface], not [Peer]"},
+		{iface("[Interface]\n"),
+		 "wg0.conf:3: second [Interface] section (the first is on line 1)"},
+		{"[Interface]\nPrivateKey = abc\n",
+		 "wg0.conf:2: PrivateKey: not a valid key (44 base64 characters ending in '=')"},
+		{"[Interface]\nPrivateKey = " + std::string(PRIV1).substr(0, 40) + "\n",
+		 "wg0.conf:2: PrivateKey: key is 30 bytes, expected 32"},
+		{"[Interface]\nPrivateKey = " + std::string(PRIV1) + "AAAA\n",
+		 "wg0.conf:2: PrivateKey: not a valid key (44 base64 characters ending in '=')"},
+		{"[Interface]\nPrivateKey = " + to_base64(PrivateKey{}) + "\n",
+		 "wg0.conf:2: PrivateKey: the all-zero key is not a private key"},
+		{"[Interface]\nPrivateKey =\n", "wg0.conf:2: PrivateKey: empty value"},
+		{iface("PrivateKey = " + std::string(PRIV1) + "\n"),
+		 "wg0.conf:3: PrivateKey: already set on line 2"},
+		{iface("ListenPort = 70000\n"),
+		 "wg0.conf:3: ListenPort: \"70000\" is not a port (0-65535)"},
+		{iface("ListenPort = -1\n"),
+		 "wg0.conf:3: ListenPort: \"-1\" is not a port (0-65535)"},
+		{iface("ListenPort = 51820x\n"),
+		 "wg0.conf:3: ListenPort: \"51820x\" is not a port (0-65535)"},
+		{iface("FwMark = 0xfffffffff\n"),
+		 "wg0.conf:3: FwMark: \"0xfffffffff\" is not a fwmark (off, or 0-4294967295)"},
+		{iface("FwMark = 4294967296\n"),
+		 "wg0.conf:3: FwMark: \"4294967296\" is not a fwmark (off, or 0-4294967295)"},
+		{iface("MTU = 575\n"),
+		 "wg0.conf:3: MTU: \"575\" is not an MTU xwg carries (576-9000)"},
+		{iface("MTU = 9001\n"),
+		 "wg0.conf:3: MTU: \"9001\" is not an MTU xwg carries (576-9000)"},
+		{iface("MTU = 1279\nAddress = 192.0.2.1/24, 2001:db8::1/64\n"),
+		 "wg0.conf:3: MTU: MTU 1279 is below IPv6's minimum of 1280, but Address "
+		 "2001:db8::1/64 is IPv6"},
+		{iface("MTU = 1000\n") + "[Peer]\nPublicKey = " + PUB2 +
+			 "\nAllowedIPs = 192.0.2.0/24, 2001:db8::/32\n",
+		 "wg0.conf:3: MTU: MTU 1000 is below IPv6's minimum of 1280, but allowed IP "
+		 "2001:db8::/32 is IPv6"},
+		{iface("Table = main\n"),
+		 "wg0.conf:3: Table: \"main\" is not a table (auto, off or 1-4294967295)"},
+		{iface("Address = 192.0.2.1/33\n"),
+		 "wg0.conf:3: Address: \"192.0.2.1/33\" is not an address (e.g. 192.0.2.1/24)"},
+		{iface("Address = 192.0.2.1/24,,192.0.2.2\n"),
+		 "wg0.conf:3: Address: empty entry in the list"},
+		{iface("Underlay = eth0, this-name-is-too-long\n"),
+		 "wg0.conf:3: Underlay: \"this-name-is-too-long\" is not an interface name"},
+		{iface("[Peer]\nEndpoint = 192.0.2.1:1\n"),
+		 "wg0.conf:3: PublicKey: missing from [Peer]"},
+		{iface(peer2 + peer2), "wg0.conf:6: PublicKey: the same peer is already on line 3"},
+		{iface(peer2 + "PublicKey = " + PUB3 + "\n"),
+		 "wg0.conf:5: PublicKey: already set on line 4"},
+		{iface("[Peer]\nPublicKey = " + to_base64(PublicKey{}) + "\n"),
+		 "wg0.conf:4: PublicKey: the all-zero key is not a public key"},
+		{iface(peer2 + "PresharedKey = no!pe\n"),
+		 "wg0.conf:5: PresharedKey: not a valid key (44 base64 characters ending in '=')"},
+		{iface(peer2 + "AllowedIPs = 10.0.0.0/8, 2001:db8::/129\n"),
+		 "wg0.conf:5: AllowedIPs: \"2001:db8::/129\" is not an IP prefix (e.g. "
+		 "192.0.2.0/24)"},
+		{iface(peer2 + "AllowedIPs = 10.1.2.3/\n"),
+		 "wg0.conf:5: AllowedIPs: \"10.1.2.3/\" is not an IP prefix (e.g. 192.0.2.0/24)"},
+		{iface(peer2 + "AllowedIPs = 10.0.0.0/8\n[Peer]\nPublicKey = " + PUB3 +
+		       "\nAllowedIPs = 10.0.0.1/8\n"),
+		 "wg0.conf:8: AllowedIPs: 10.0.0.0/8 already belongs to the peer on line 3"},
+		{iface(peer2 + "Endpoint = 192.0.2.1\n"),
+		 "wg0.conf:5: Endpoint: \"192.0.2.1\" is not HOST:PORT or [IPv6]:PORT"},
+		{iface(peer2 + "Endpoint = 192.0.2.1:65536\n"),
+		 "wg0.conf:5: Endpoint: \"192.0.2.1:65536\": \"65536\" is not a port (0-65535)"},
+		{iface(peer2 + "Endpoint = 2001:db8::1:51820\n"),
+		 "wg0.conf:5: Endpoint: \"2001:db8::1:51820\" is not HOST:PORT or [IPv6]:PORT"},
+		{iface(peer2 + "Endpoint = [2001:db8::1:51820\n"),
+		 "wg0.conf:5: Endpoint: \"[2001:db8::1:51820\" is not HOST:PORT or [IPv6]:PORT"},
+		{iface(peer2 + "PersistentKeepalive = 65536\n"),
+		 "wg0.conf:5: PersistentKeepalive: \"65536\" is not a keepalive interval (off, or "
+		 "0-65535 seconds)"},
+		{iface(peer2 + "Frobnicate = 1\n"),
+		 "wg0.conf:5: Frobnicate: unknown key in [Peer]"},
+		{iface("SaveConfig = yes\n"),
+		 "wg0.conf:3: SaveConfig: \"yes\" is neither true nor false"},
+		{iface("SaveConfig =\n"), "wg0.conf:3: SaveConfig: empty value"},
+		{iface("SaveConfig = true\nSaveConfig = false\n"),
+		 "wg0.conf:4: SaveConfig: already set on line 3"},
+		{iface("DNS = 1.2.3\n"), "wg0.conf:3: DNS: \"1.2.3\" is not a name server address"},
+		{iface("DNS = 192.0.2.1:53\n"),
+		 "wg0.conf:3: DNS: \"192.0.2.1:53\" is not a name server address"},
+		{iface("DNS = fe80::1%\n"),
+		 "wg0.conf:3: DNS: \"fe80::1%\" is not a name server address"},
+		{iface("DNS = 192.0.2.1, ex;ample.com\n"),
+		 "wg0.conf:3: DNS: \"ex;ample.com\" is neither an address nor a search domain"},
+		{iface(peer2 + "PostUp = true\n"),
+		 "wg0.conf:5: PostUp: belongs in [Interface], not [Peer]"},
+		{iface(peer2 + "DNS = 192.0.2.53\n"),
+		 "wg0.conf:5: DNS: belongs in [Interface], not [Peer]"},
+		{iface(std::string("PreUp = echo a\0b\n", 17)),
+		 "wg0.conf:3: PreUp: a NUL byte cannot be passed to bash"},
 	};
 	for (const Row &row : rows) {
 		INFO(row.text);
@@ -302,6 +361,19 @@ TEST_CASE("config_load reads a file and reports a missing one")
 	}
 	remove(path.c_str());
 	CHECK(err == path.substr(5) + ":3: ListenPort: \"99999\" is not a port (0-65535)");
+	// SaveConfig needs the file itself: config_load keeps its absolute, resolved path.
+	const std::string dir = "/tmp/xwg-config-test-" + std::to_string(getpid()) + ".d";
+	REQUIRE(mkdir(dir.c_str(), 0700) == 0);
+	std::ofstream(dir + "/real.conf") << iface();
+	REQUIRE(symlink("real.conf", (dir + "/wg7.conf").c_str()) == 0);
+	const std::string loaded = config_load(dir + "/wg7.conf").path;
+	char *real_dir = realpath(dir.c_str(), nullptr);
+	CHECK(loaded == std::string(real_dir) + "/real.conf");
+	std::free(real_dir);
+	CHECK(config_parse(iface(), "x.conf").path.empty());
+	unlink((dir + "/wg7.conf").c_str());
+	unlink((dir + "/real.conf").c_str());
+	rmdir(dir.c_str());
 	CHECK_THROWS_WITH(config_load("/nonexistent/wg9.conf"),
 			  "wg9.conf: cannot open /nonexistent/wg9.conf: No such file or directory");
 }

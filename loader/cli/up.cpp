@@ -61,9 +61,16 @@ std::string program_path()
 
 // The daemon's loop ended for a restart: the daemon goes (leaving the data plane as it
 // is), the program starts again in this process with the lock, and takes over.
-[[noreturn]] void restart(std::unique_ptr<Daemon> daemon, const std::string &config_path)
+// Set for the next program by a background daemon restarting: its stdout and stderr are
+// the log file, which it removes when it goes down (a foreground one has none).
+constexpr const char *OWNS_LOG_ENV = "XWG_OWNS_LOG";
+
+[[noreturn]] void restart(std::unique_ptr<Daemon> daemon, const std::string &config_path,
+			  bool owns_log)
 {
 	daemon->hand_over_lock();
+	if (owns_log)
+		setenv(OWNS_LOG_ENV, "1", 1);
 	daemon.reset();
 	const std::string self = program_path();
 	std::fflush(nullptr);
@@ -77,11 +84,12 @@ std::string program_path()
 
 // Serves until the loop ends; restarts, or returns the exit status once the daemon is
 // gone (systemd hears STOPPING before the teardown).
-int serve(std::unique_ptr<Daemon> daemon, const std::string &ifname, const std::string &config_path)
+int serve(std::unique_ptr<Daemon> daemon, const std::string &ifname, const std::string &config_path,
+	  bool owns_log)
 {
 	const int rc = daemon->run();
 	if (daemon->restart_requested())
-		restart(std::move(daemon), config_path);
+		restart(std::move(daemon), config_path, owns_log);
 	notify_stopping(ifname + " is going down");
 	return rc;
 }
@@ -104,7 +112,7 @@ int daemon_main(const std::string &ifname, const std::string &path, const Parsed
 		}
 		(void)!write(ready_fd, "R", 1);
 		close(ready_fd);
-		rc = serve(std::move(daemon), ifname, path);
+		rc = serve(std::move(daemon), ifname, path, true);
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "xwg up: %s\n", e.what());
 		return 1;
@@ -156,7 +164,12 @@ int up(const std::string &given_path, bool foreground)
 			// Under systemd (Type=notify): ready now (again, after a restart).
 			notify_ready(ifname + (daemon->took_over() ? " took over the running data plane"
 								    : " is up"));
-			return serve(std::move(daemon), ifname, path);
+			const bool owns_log = std::getenv(OWNS_LOG_ENV) != nullptr;
+			unsetenv(OWNS_LOG_ENV);
+			const int rc = serve(std::move(daemon), ifname, path, owns_log);
+			if (owns_log)
+				unlink(log_file_path(ifname).c_str());
+			return rc;
 		} catch (const std::exception &e) {
 			std::fprintf(stderr, "xwg up: %s\n", e.what());
 			return 1;

@@ -5,14 +5,17 @@
 
 #include "xwg/protocol.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <netdb.h>
 #include <sstream>
-#include <sys/socket.h>
 
 namespace xwg
 {
@@ -65,34 +68,64 @@ std::string quoted(std::string_view s)
 struct KeyInfo {
 	const char *name;
 	Section section;
-	bool list;	  // may repeat; values accumulate
-	bool unsupported; // wg-quick key that xwg ignores with a warning
+	bool list; // may repeat; values accumulate
 };
 
 const std::map<std::string, KeyInfo> &known_keys()
 {
 	static const std::map<std::string, KeyInfo> keys = {
-	    {"privatekey", {"PrivateKey", Section::interface, false, false}},
-	    {"listenport", {"ListenPort", Section::interface, false, false}},
-	    {"fwmark", {"FwMark", Section::interface, false, false}},
-	    {"address", {"Address", Section::interface, true, false}},
-	    {"mtu", {"MTU", Section::interface, false, false}},
-	    {"table", {"Table", Section::interface, false, false}},
-	    {"underlay", {"Underlay", Section::interface, true, false}},
-	    {"receivepath", {"ReceivePath", Section::interface, false, false}},
-	    {"dns", {"DNS", Section::interface, true, true}},
-	    {"preup", {"PreUp", Section::interface, true, true}},
-	    {"postup", {"PostUp", Section::interface, true, true}},
-	    {"predown", {"PreDown", Section::interface, true, true}},
-	    {"postdown", {"PostDown", Section::interface, true, true}},
-	    {"saveconfig", {"SaveConfig", Section::interface, false, true}},
-	    {"publickey", {"PublicKey", Section::peer, false, false}},
-	    {"presharedkey", {"PresharedKey", Section::peer, false, false}},
-	    {"allowedips", {"AllowedIPs", Section::peer, true, false}},
-	    {"endpoint", {"Endpoint", Section::peer, false, false}},
-	    {"persistentkeepalive", {"PersistentKeepalive", Section::peer, false, false}},
+		{"privatekey", {"PrivateKey", Section::interface, false}},
+		{"listenport", {"ListenPort", Section::interface, false}},
+		{"fwmark", {"FwMark", Section::interface, false}},
+		{"address", {"Address", Section::interface, true}},
+		{"mtu", {"MTU", Section::interface, false}},
+		{"table", {"Table", Section::interface, false}},
+		{"underlay", {"Underlay", Section::interface, true}},
+		{"receivepath", {"ReceivePath", Section::interface, false}},
+		{"dns", {"DNS", Section::interface, true}},
+		{"preup", {"PreUp", Section::interface, true}},
+		{"postup", {"PostUp", Section::interface, true}},
+		{"predown", {"PreDown", Section::interface, true}},
+		{"postdown", {"PostDown", Section::interface, true}},
+		{"saveconfig", {"SaveConfig", Section::interface, false}},
+		{"publickey", {"PublicKey", Section::peer, false}},
+		{"presharedkey", {"PresharedKey", Section::peer, false}},
+		{"allowedips", {"AllowedIPs", Section::peer, true}},
+		{"endpoint", {"Endpoint", Section::peer, false}},
+		{"persistentkeepalive", {"PersistentKeepalive", Section::peer, false}},
 	};
 	return keys;
+}
+
+// wg-quick's test for a name server among the DNS entries: digits and dots only, or a ':'
+// anywhere. Everything else is a search domain.
+bool dns_entry_is_server(std::string_view v)
+{
+	if (v.find(':') != std::string_view::npos)
+		return true;
+	return std::all_of(v.begin(), v.end(),
+			   [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
+}
+
+// A name server must be an address resolv.conf takes: IPv4, or IPv6 with an optional
+// %scope.
+bool dns_server_valid(std::string_view v)
+{
+	std::string addr(v.substr(0, v.find('%')));
+	in6_addr buf;
+	if (addr.find(':') == std::string::npos)
+		return v.find('%') == std::string_view::npos &&
+		       inet_pton(AF_INET, addr.c_str(), &buf) == 1;
+	return inet_pton(AF_INET6, addr.c_str(), &buf) == 1 && v.size() != addr.size() + 1;
+}
+
+// What a search domain may hold: host-name characters (resolv.conf takes it verbatim).
+bool dns_search_valid(std::string_view v)
+{
+	return std::all_of(v.begin(), v.end(), [](char c) {
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		       c == '-' || c == '_' || c == '.';
+	});
 }
 
 class Parser
@@ -173,11 +206,6 @@ ParsedConfig Parser::run(std::string_view text)
 		auto [prev, fresh] = seen_.emplace(key.name, line_);
 		if (!fresh && !key.list)
 			fail_key("already set on line " + std::to_string(prev->second));
-		if (key.unsupported) {
-			out_.warnings.push_back(file_ + ":" + std::to_string(line_) + ": " +
-						key.name + ": not supported by xwg, ignored");
-			continue;
-		}
 		handle(key, value);
 	}
 	end_section();
@@ -374,6 +402,37 @@ void Parser::handle(const KeyInfo &key, std::string_view value)
 			ifc.receive_path = ReceivePath::tc;
 		else
 			fail_key(quoted(value) + " is not a receive path (auto, xdp or tc)");
+	} else if (k == "DNS") {
+		// As wg-quick: commas are spaces, and empty entries vanish.
+		std::string spaced(value);
+		std::replace(spaced.begin(), spaced.end(), ',', ' ');
+		std::istringstream words(spaced);
+		for (std::string v; words >> v;) {
+			const bool server = dns_entry_is_server(v);
+			if (server && !dns_server_valid(v))
+				fail_key(quoted(v) + " is not a name server address");
+			if (!server && !dns_search_valid(v))
+				fail_key(quoted(v) + " is neither an address nor a search domain");
+			(server ? out_.wg_quick.dns_servers : out_.wg_quick.dns_search)
+				.push_back(v);
+		}
+	} else if (k == "PreUp" || k == "PostUp" || k == "PreDown" || k == "PostDown") {
+		// The whole value is one snippet for bash, commas included; an empty one runs
+		// nothing, but is kept (SaveConfig writes it back, as wg-quick does).
+		if (value.find('\0') != std::string_view::npos)
+			fail_key("a NUL byte cannot be passed to bash");
+		WgQuickSettings &w = out_.wg_quick;
+		auto &hooks = k == "PreUp"     ? w.pre_up
+			      : k == "PostUp"  ? w.post_up
+			      : k == "PreDown" ? w.pre_down
+					       : w.post_down;
+		hooks.emplace_back(value);
+	} else if (k == "SaveConfig") {
+		// wg-quick compares without case.
+		const std::string v = lower(value);
+		if (v != "true" && v != "false")
+			fail_key(quoted(value) + " is neither true nor false");
+		out_.wg_quick.save_config = v == "true";
 	} else if (k == "PublicKey") {
 		peer_.public_key = parse_key<PublicKey>(value);
 		if (peer_.public_key.is_zero())
@@ -418,7 +477,13 @@ ParsedConfig config_load(const std::string &path)
 	text << in.rdbuf();
 	if (in.bad())
 		throw ConfigError(name + ": cannot read " + path);
-	return config_parse(text.str(), name);
+	ParsedConfig parsed = config_parse(text.str(), name);
+	// SaveConfig writes to the file itself, as wg-quick (readlink -f) does, not over a
+	// symlink to it, and from whatever directory the daemon runs in.
+	char *real = realpath(path.c_str(), nullptr);
+	parsed.path = real ? real : path;
+	std::free(real);
+	return parsed;
 }
 
 bool interface_name_valid(std::string_view name)

@@ -12,6 +12,8 @@
 #include "loader/kernel/netdev.h"
 #include "loader/device/receive_reassembled.h"
 #include "loader/control/uapi_server.h"
+#include "loader/control/wg_quick_hooks.h"
+#include "loader/control/wg_quick_save.h"
 #include "loader/kernel/udp_socket.h"
 
 #include <bpf/libbpf.h>
@@ -176,6 +178,17 @@ struct Daemon::Impl {
 	int epoll_fd = -1, timer_fd = -1, signal_fd = -1;
 	int visible_ifindex = 0;
 	RouteTable table;
+	// wg-quick's part (control/wg_quick_hooks.h): PreUp before the device exists, DNS once
+	// it has its addresses, PostUp last. A failed up undoes everything without the down
+	// hooks (wg-quick's trap runs only del_if); a down after a complete up runs PreDown,
+	// SaveConfig, then the undo log with DNS removed and, last, PostDown.
+	WgQuickSettings wg_quick;
+	std::string config_path; // for SaveConfig
+	bool file_mtu = false;	 // the file set MTU (SaveConfig writes it back)
+	bool up_complete = false;
+
+	KeepServing keep_serving();
+	void going_down();
 
 	void setup(const ParsedConfig &parsed);
 	bool can_take_over() const;
@@ -233,6 +246,14 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 		throw std::runtime_error(hidden + ": a device with this name exists already");
 	write_file(pid_file_path(ifname), std::to_string(getpid()) + "\n");
 	undo.push_back([this] { unlink(pid_file_path(ifname).c_str()); });
+	wg_quick = parsed.wg_quick;
+	config_path = parsed.path;
+	file_mtu = config.iface.mtu != AUTOMATIC_MTU;
+	undo.push_back([this] {
+		if (up_complete)
+			run_hooks("PostDown", wg_quick.post_down, ifname);
+	});
+	run_hooks("PreUp", wg_quick.pre_up, ifname);
 
 	// Underlays: configured, else the default route's device.
 	std::vector<std::string> underlays = config.iface.underlays;
@@ -349,6 +370,8 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 
 	for (const auto &a : config.iface.addresses)
 		address_add(nl, visible_ifindex, a);
+	if (dns_set(ifname, wg_quick))
+		undo.push_back([this] { dns_unset(ifname); });
 
 	// Peers, keys, sockets, allowed IPs and routes: the same path as `wg setconf`.
 	// The daemon's own datagrams leave through the underlays, whatever the routes say.
@@ -363,6 +386,8 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	// tens of MB); give it back.
 	malloc_trim(0);
 	start_serving(state_underlays);
+	run_hooks("PostUp", wg_quick.post_up, ifname, keep_serving());
+	up_complete = true;
 }
 
 // Everything a daemon that died left running, of which this daemon can be the owner:
@@ -396,6 +421,16 @@ void Daemon::Impl::take_over(const ParsedConfig &parsed)
 
 	write_file(pid_file_path(ifname), std::to_string(getpid()) + "\n");
 	undo.push_back([this] { unlink(pid_file_path(ifname).c_str()); });
+	// PreUp, DNS and PostUp ran for the first daemon; the down this one does later is
+	// the whole of wg-quick's (the file's hooks as they are now, as wg-quick reads them
+	// at down too).
+	wg_quick = parsed.wg_quick;
+	config_path = parsed.path;
+	file_mtu = parsed.config.iface.mtu != AUTOMATIC_MTU;
+	undo.push_back([this] {
+		if (up_complete)
+			run_hooks("PostDown", wg_quick.post_down, ifname);
+	});
 	DataplaneOptions opts;
 	opts.pin_dir = pin_dir_path(ifname);
 	opts.adopt = true;
@@ -414,6 +449,8 @@ void Daemon::Impl::take_over(const ParsedConfig &parsed)
 		rmdir(pin_dir_path(ifname).c_str());
 	});
 	undo.push_back([this] { link_delete_quiet(nl, ifname); });
+	if (!wg_quick.dns_servers.empty())
+		undo.push_back([this] { dns_unset(ifname); });
 	visible_ifindex = link_ifindex(ifname);
 	const int hidden_ifindex = link_ifindex(hidden);
 
@@ -466,6 +503,7 @@ void Daemon::Impl::take_over(const ParsedConfig &parsed)
 	}
 	sodium_memzero(found.keypairs.data(), found.keypairs.size() * sizeof(PinnedKeypair));
 	start_serving(state_underlays);
+	up_complete = true;
 	const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began);
 	log("%s: took over the running data plane: %zu peers, %zu keypairs, in %.1f ms",
 	    ifname.c_str(), found.peers.size(), found.keypairs.size(), ms.count());
@@ -573,6 +611,48 @@ void Daemon::Impl::save_running_state()
 	sodium_memzero(text.data(), text.size());
 }
 
+// The UAPI socket stays served while a hook runs: `wg set %i ...` is a common PostUp.
+KeepServing Daemon::Impl::keep_serving()
+{
+	KeepServing serving;
+	if (uapi) {
+		serving.fd = uapi->fd();
+		serving.service = [this] {
+			uapi->service();
+		};
+	}
+	return serving;
+}
+
+// The start of a normal down, while the tunnel still runs: PreDown, then SaveConfig (in
+// wg-quick's order). A failure is logged and the down goes on: unlike `wg-quick down`,
+// which stops at a failing PreDown, the daemon is on its way out either way.
+void Daemon::Impl::going_down()
+{
+	try {
+		run_hooks("PreDown", wg_quick.pre_down, ifname, keep_serving());
+	} catch (const std::exception &e) {
+		log("%s", e.what());
+	}
+	if (!wg_quick.save_config)
+		return;
+	try {
+		if (config_path.empty())
+			throw std::runtime_error("SaveConfig: the configuration came from no file");
+		DeviceConfig running = device->config();
+		running.iface.addresses = link_addresses(ifname);
+		running.iface.mtu =
+			file_mtu ? link_mtu(static_cast<unsigned>(visible_ifindex)) : AUTOMATIC_MTU;
+		for (auto &peer : running.peers)
+			if (auto learned = device->runtime(peer.public_key).endpoint)
+				peer.endpoint = learned;
+		save_config_file(config_path, wg_quick_file_text(running, wg_quick));
+		log("%s: configuration saved to %s", ifname.c_str(), config_path.c_str());
+	} catch (const std::exception &e) {
+		log("%s", e.what());
+	}
+}
+
 std::string Daemon::Impl::handle_uapi(UapiOp op, std::string_view body)
 {
 	if (op == UapiOp::get)
@@ -662,6 +742,8 @@ void Daemon::Impl::drain_udp(int fd)
 
 void Daemon::Impl::teardown()
 {
+	if (up_complete && !restart)
+		going_down();
 	if (ring)
 		ring_buffer__free(ring);
 	ring = nullptr;

@@ -14,6 +14,8 @@
 #include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -265,6 +267,38 @@ void address_add(Netlink &nl, int ifindex, const Cidr &address)
 	int err = rtnl_addr_add(nl.sock(), addr, 0);
 	if (err < 0)
 		fail("adding address " + address.to_string(), err);
+}
+
+std::vector<Cidr> link_addresses(const std::string &name)
+{
+	std::vector<Cidr> out;
+	ifaddrs *list = nullptr;
+	if (getifaddrs(&list) < 0)
+		return out;
+	for (ifaddrs *a = list; a; a = a->ifa_next) {
+		if (!a->ifa_addr || !a->ifa_netmask || name != a->ifa_name)
+			continue;
+		const int family = a->ifa_addr->sa_family;
+		if (family != AF_INET && family != AF_INET6)
+			continue;
+		Cidr c;
+		c.addr.family = family == AF_INET ? ip_family_v4 : ip_family_v6;
+		// The address bytes of a sockaddr of this family (the netmask's family is not
+		// always filled in).
+		auto bytes_of = [family](const sockaddr *sa) -> const void * {
+			if (family == AF_INET)
+				return &reinterpret_cast<const sockaddr_in *>(sa)->sin_addr;
+			return &reinterpret_cast<const sockaddr_in6 *>(sa)->sin6_addr;
+		};
+		const void *addr = bytes_of(a->ifa_addr), *mask = bytes_of(a->ifa_netmask);
+		std::memcpy(c.addr.bytes.data(), addr, c.addr.length());
+		const auto *m = static_cast<const std::uint8_t *>(mask);
+		for (std::size_t i = 0; i < c.addr.length(); ++i)
+			c.prefix = static_cast<std::uint8_t>(c.prefix + __builtin_popcount(m[i]));
+		out.push_back(c);
+	}
+	freeifaddrs(list);
+	return out;
 }
 
 void route_add(Netlink &nl, int ifindex, const Cidr &prefix, const RouteTable &table)

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 struct nl_sock;
 
@@ -54,6 +55,9 @@ int link_ifindex(const std::string &name); // throws if absent
 MacAddr link_mac(const std::string &name);
 
 void address_add(Netlink &nl, int ifindex, const Cidr &address);
+// The IPv4 and IPv6 addresses on a device with their prefix lengths, in the kernel's
+// order (what `ip -brief address show dev NAME` lists); empty when it has none or is gone.
+std::vector<Cidr> link_addresses(const std::string &name);
 // A route for prefix via the device in table (RouteTable::automatic: main). EEXIST is
 // success; a /0 is refused with a message (wg-quick would need policy routing for it).
 void route_add(Netlink &nl, int ifindex, const Cidr &prefix, const RouteTable &table);
