@@ -259,6 +259,10 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	}
 	if (!dp->set_config(cfg))
 		throw std::runtime_error(std::string("writing the config map: ") + std::strerror(errno));
+	// Keys die 3 x REJECT_AFTER_TIME after their birth even when this daemon does not
+	// live that long (bpf/lib/key_reaper.h); `xwg down` stops it by unpinning the maps.
+	if (!dp->arm_key_reaper(XWG_KEY_REAPER_PERIOD_NS))
+		throw std::runtime_error(std::string("starting the key reaper: ") + std::strerror(errno));
 
 	// Programs: TX on the hidden end, XDP_PASS on the visible end, RX on the underlays.
 	tc_ingress_attach(hidden_ifindex, dp->tx_prog_fd(), hidden);

@@ -74,6 +74,18 @@ void KeypairRotation::clear()
 	drop(next_);
 }
 
+void KeypairRotation::expire(std::uint64_t now, std::uint64_t limit_ns)
+{
+	auto expired = [&](const std::unique_ptr<Entry> &e) {
+		return e && now - e->keypair.birth_ns >= limit_ns;
+	};
+	if (expired(current_))
+		store_.set_current(0); // nothing may point at it while it is being retired
+	for (auto *e : {&previous_, &current_, &next_})
+		if (expired(*e))
+			drop(*e);
+}
+
 // ---- counter slots ----------------------------------------------------------------------
 
 CounterSlots::CounterSlots(std::uint32_t count) : used_(count, false)

@@ -69,6 +69,10 @@ public:
 	bool confirm(std::uint32_t local_index);
 	// Retires all three (zero_key_material, peer removed, private key changed).
 	void clear();
+	// Retires each one born @limit_ns or more before @now: 3 x REJECT_AFTER_TIME, when
+	// the key reaper wipes it in the data plane (XWG_KEYPAIR_WIPED), so that the entry,
+	// its slot and its index are collected instead of lingering as `previous`.
+	void expire(std::uint64_t now, std::uint64_t limit_ns);
 
 	const Entry *previous() const { return previous_.get(); }
 	const Entry *current() const { return current_.get(); }
@@ -131,5 +135,11 @@ private:
 // How often the tick wipes retired keypairs (CLOCK_BOOTTIME ns): keys outlive their
 // retirement by at most this plus a grace period.
 inline constexpr std::uint64_t XWG_KEYPAIR_COLLECT_INTERVAL = 1'000'000'000ULL;
+
+// One pass of the key reaper (bpf/lib/key_reaper.h) over every keypair slot: keys are
+// wiped at most this long after 3 x REJECT_AFTER_TIME, with or without a daemon. A pass
+// costs ~2 ms of CPU with no keypair and ~40 ms with 196,608, in 96 chunks (about 20
+// timer firings a second, none above ~0.5 ms; README, "State shared with the programs").
+inline constexpr std::uint64_t XWG_KEY_REAPER_PERIOD_NS = 5'000'000'000ULL;
 
 } // namespace xwg
