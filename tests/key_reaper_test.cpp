@@ -9,6 +9,7 @@
 // - what a walk costs with 196,608 keypairs (printed; the README quotes it).
 #include <catch2/catch.hpp>
 
+#include "bpf_ids.h"
 #include "dataplane_lab.h"
 
 #include <bpf/bpf.h>
@@ -81,55 +82,6 @@ uint64_t wait_passes(const xwg::Dataplane &dp, uint64_t since, uint64_t n,
 			FAIL("the key reaper made " << r->passes - since << " passes, not " << n);
 		std::this_thread::sleep_for(std::chrono::milliseconds(5));
 	}
-}
-
-// The id of a BPF object behind @fd (a map or a program).
-uint32_t map_id(int fd)
-{
-	bpf_map_info info{};
-	__u32 len = sizeof(info);
-	REQUIRE(bpf_obj_get_info_by_fd(fd, &info, &len) == 0);
-	return info.id;
-}
-
-// The loaded program named like the reaper's arming program that uses map @id.
-uint32_t reaper_prog_using(uint32_t id)
-{
-	uint32_t prog = 0;
-	while (bpf_prog_get_next_id(prog, &prog) == 0) {
-		int fd = bpf_prog_get_fd_by_id(prog);
-		if (fd < 0)
-			continue;
-		uint32_t maps[16];
-		bpf_prog_info info{};
-		info.nr_map_ids = 16;
-		info.map_ids = reinterpret_cast<uint64_t>(maps);
-		__u32 len = sizeof(info);
-		const bool ok = bpf_obj_get_info_by_fd(fd, &info, &len) == 0;
-		close(fd);
-		if (!ok || std::string(info.name).rfind("xwg_key_reaper", 0) != 0)
-			continue;
-		for (uint32_t i = 0; i < info.nr_map_ids && i < 16; ++i)
-			if (maps[i] == id)
-				return prog;
-	}
-	return 0;
-}
-
-bool prog_exists(uint32_t id)
-{
-	int fd = bpf_prog_get_fd_by_id(id);
-	if (fd >= 0)
-		close(fd);
-	return fd >= 0;
-}
-
-bool map_exists(uint32_t id)
-{
-	int fd = bpf_map_get_fd_by_id(id);
-	if (fd >= 0)
-		close(fd);
-	return fd >= 0;
 }
 
 } // namespace
@@ -282,10 +234,10 @@ TEST_CASE("the key reaper outlives the fds that armed it, and stops when unpinne
 	REQUIRE(kfd >= 0);
 	REQUIRE(sfd >= 0);
 	REQUIRE(rfd >= 0);
-	keypairs_map = map_id(kfd);
-	reaper_map = map_id(rfd);
-	const uint32_t prog = reaper_prog_using(reaper_map);
-	CHECK(prog != 0);
+	keypairs_map = bpf_map_id_of(kfd);
+	reaper_map = bpf_map_id_of(rfd);
+	const uint32_t prog = bpf_prog_using_map("xwg_key_reaper_arm", reaper_map);
+	REQUIRE(prog != 0);
 	// A keypair written now, long after the arming program's fd closed, is still reaped.
 	// Installed as the daemon does it: the slot first, then the entry.
 	uint32_t index = 0x3001, slot_no = 40;
@@ -310,12 +262,13 @@ TEST_CASE("the key reaper outlives the fds that armed it, and stops when unpinne
 	// kernel frees them asynchronously: bounded wait).
 	std::filesystem::remove_all(pins);
 	const auto freed_by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-	while ((prog_exists(prog) || map_exists(reaper_map) || map_exists(keypairs_map)) &&
+	while ((bpf_prog_id_exists(prog) || bpf_map_id_exists(reaper_map) ||
+		bpf_map_id_exists(keypairs_map)) &&
 	       std::chrono::steady_clock::now() < freed_by)
 		std::this_thread::sleep_for(std::chrono::milliseconds(20));
-	CHECK_FALSE(prog_exists(prog));
-	CHECK_FALSE(map_exists(reaper_map));
-	CHECK_FALSE(map_exists(keypairs_map));
+	CHECK_FALSE(bpf_prog_id_exists(prog));
+	CHECK_FALSE(bpf_map_id_exists(reaper_map));
+	CHECK_FALSE(bpf_map_id_exists(keypairs_map));
 }
 
 TEST_CASE("the cost of a pass, from none to 196,608 keypairs")
