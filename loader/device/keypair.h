@@ -138,8 +138,8 @@ inline constexpr std::uint64_t XWG_KEYPAIR_COLLECT_INTERVAL = 1'000'000'000ULL;
 
 // One pass of the key reaper (bpf/lib/key_reaper.h) over every keypair slot: keys are
 // wiped at most this long after 3 x REJECT_AFTER_TIME, with or without a daemon. A pass
-// costs ~2 ms of CPU with no keypair and ~40 ms with 196,608, in 96 chunks (about 20
-// timer firings a second, none above ~0.5 ms; README, "State shared with the programs").
+// costs ~2 ms of CPU with no keypair and ~43 ms with 196,608, in 96 chunks (about 19
+// timer firings a second, ~0.45 ms each when full; README, "State shared with the programs").
 inline constexpr std::uint64_t XWG_KEY_REAPER_PERIOD_NS = 5'000'000'000ULL;
 
 } // namespace xwg
