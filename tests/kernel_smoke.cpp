@@ -1,7 +1,8 @@
 // kernel_smoke.cpp — run inside each guest kernel of the matrix (tests/kernel_matrix.sh):
 // loads the real objects and pushes one packet of each kind through BPF_PROG_TEST_RUN:
 // a valid data packet decrypts and redirects, a tampered one is dropped, a TX packet
-// encrypts; and the key reaper's timer wipes an old keypair. Prints the verifier's instruction count of each program. Exit 0 = all good.
+// encrypts; and the key reaper's timer wipes an old keypair. Prints the verifier's instruction
+// count of each program. Exit 0 = all good.
 #include "dataplane_lab.h"
 
 #include <bpf/bpf.h>
@@ -92,7 +93,8 @@ int main()
 		old.counter_slot = 50;
 		old.birth_ns = 1;
 		lab.install_keypair(boottime_ns());
-		expect(lab.dp.install_keypair(0x7001, 50, old) && lab.dp.arm_key_reaper(100'000'000ULL),
+		expect(lab.dp.install_keypair(0x7001, 50, old) &&
+			       lab.dp.arm_key_reaper(100'000'000ULL),
 		       "key reaper: armed");
 		for (int i = 0; i < 40 && lab.dp.key_reaper()->passes < 2; ++i)
 			usleep(50'000);

@@ -22,7 +22,7 @@ using namespace xwg::lab;
 namespace {
 
 constexpr std::uint64_t kSecond = 1'000'000'000ULL;
-constexpr std::uint64_t kReject = 3 * kSecond;       // XWG_REJECT_AFTER_TIME=3
+constexpr std::uint64_t kReject = 3 * kSecond;	     // XWG_REJECT_AFTER_TIME=3
 constexpr std::uint64_t kReaperPeriod = 5 * kSecond; // XWG_KEY_REAPER_PERIOD_NS
 
 std::uint64_t boottime_ns()
@@ -49,7 +49,8 @@ struct PinnedMap {
 	explicit PinnedMap(const std::string &path) : fd(bpf_obj_get(path.c_str()))
 	{
 		if (fd < 0)
-			throw std::runtime_error("bpf_obj_get " + path + ": " + std::strerror(errno));
+			throw std::runtime_error("bpf_obj_get " + path + ": " +
+						 std::strerror(errno));
 	}
 	~PinnedMap() { close(fd); }
 	PinnedMap(const PinnedMap &) = delete;
@@ -138,12 +139,14 @@ TEST_CASE("kill -9 of the daemon: every key in the pinned maps is wiped after 3 
 			after = all_keypairs(keypairs);
 			all_wiped = !after.empty();
 			for (const auto &kp : after)
-				all_wiped = all_wiped && keys_zero(kp) && (kp.flags & XWG_KEYPAIR_WIPED);
+				all_wiped = all_wiped && keys_zero(kp) &&
+					    (kp.flags & XWG_KEYPAIR_WIPED);
 		}
 		const std::uint64_t seen = boottime_ns();
-		WARN("keys of " << before.size() << " keypairs zero "
-				<< (std::int64_t(seen) - std::int64_t(due)) / 1000000
-				<< " ms after the newest one's 3 x REJECT_AFTER_TIME (polled every 100 ms)");
+		WARN("keys of "
+		     << before.size() << " keypairs zero "
+		     << (std::int64_t(seen) - std::int64_t(due)) / 1000000
+		     << " ms after the newest one's 3 x REJECT_AFTER_TIME (polled every 100 ms)");
 		CHECK(all_wiped);
 		CHECK(after.size() == before.size()); // wiped in place; deleting is the daemon's
 		for (const auto &kp : after) {

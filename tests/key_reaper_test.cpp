@@ -23,8 +23,8 @@ using namespace xwgtest;
 namespace {
 
 constexpr uint64_t kSecond = 1'000'000'000ULL;
-constexpr uint64_t kReject = 2 * kSecond;     // a short REJECT_AFTER_TIME
-constexpr uint64_t kPeriod = 20'000'000ULL;   // the reaper's period in these tests
+constexpr uint64_t kReject = 2 * kSecond;   // a short REJECT_AFTER_TIME
+constexpr uint64_t kPeriod = 20'000'000ULL; // the reaper's period in these tests
 
 void set_reject(DataplaneLab &lab, uint64_t reject_ns)
 {
@@ -147,8 +147,8 @@ TEST_CASE("the key reaper wipes exactly the keypairs 3 x REJECT_AFTER_TIME old")
 	const uint64_t seen = boottime_ns();
 	CHECK(seen >= due);
 	CHECK(wiped(*lab.dp.keypair(0x1001)));
-	INFO("wiped " << (seen - due) / 1000 << " us after coming of age (period "
-		      << kPeriod / 1000 << " us)");
+	INFO("wiped " << (seen - due) / 1000 << " us after coming of age (period " << kPeriod / 1000
+		      << " us)");
 	CHECK(seen - due < kPeriod + 200'000'000ULL);
 	CHECK(lab.dp.key_reaper()->wiped == 3);
 }
@@ -166,8 +166,9 @@ TEST_CASE("both programs refuse a wiped keypair by its age, before touching its 
 	// were used: the age check comes first.
 	Key zero{};
 	const Bytes inner = inner_packet(lab.peer_in4, lab.our_in4, 60);
-	Bytes forged = udp_frame(lab.peer4, DataplaneLab::kPeerPort, lab.local4, DataplaneLab::kPort,
-				 data_message(DataplaneLab::kIndex, 0, zero, inner));
+	Bytes forged =
+		udp_frame(lab.peer4, DataplaneLab::kPeerPort, lab.local4, DataplaneLab::kPort,
+			  data_message(DataplaneLab::kIndex, 0, zero, inner));
 	CHECK(lab.rx(forged).verdict == XDP_DROP);
 	CHECK(lab.drop_count(XWG_DROP_KEYPAIR_EXPIRED) == 1);
 	CHECK(lab.drop_count(XWG_DROP_AUTH_FAILED) == 0);
@@ -281,8 +282,8 @@ TEST_CASE("the cost of a pass, from none to 196,608 keypairs")
 	for (uint32_t target : {1u, 1000u, 65536u, uint32_t(XWG_MAX_KEYPAIRS)}) {
 		for (; installed < target; ++installed) {
 			// Slots 0..installed, skipping the lab's own.
-			const uint32_t slot = installed < DataplaneLab::kSlot + 1 ? installed - 1
-										 : installed;
+			const uint32_t slot =
+				installed < DataplaneLab::kSlot + 1 ? installed - 1 : installed;
 			REQUIRE(lab.dp.install_keypair(0x40000000 + installed, slot,
 						       make_keypair(slot, young, 0x66)));
 		}
