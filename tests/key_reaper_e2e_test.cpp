@@ -114,6 +114,13 @@ TEST_CASE("kill -9 of the daemon: every key in the pinned maps is wiped after 3 
 		prog_id = xwgtest::bpf_prog_using_map("xwg_key_reaper_arm", reaper_id);
 		REQUIRE(prog_id != 0);
 
+		// Killed first, so that no keypair comes after the ones looked at here.
+		const pid_t daemon = t.xwg_a->daemon_pid();
+		REQUIRE(daemon > 0);
+		REQUIRE(kill(daemon, SIGKILL) == 0);
+		REQUIRE(wait_until([&] { return process_dead(daemon); }, 5s));
+		runs_at_kill = reaper_state(reaper).runs;
+
 		const auto before = all_keypairs(keypairs);
 		INFO(t.diagnostics());
 		REQUIRE(before.size() >= 2);
@@ -121,12 +128,6 @@ TEST_CASE("kill -9 of the daemon: every key in the pinned maps is wiped after 3 
 			CHECK_FALSE(keys_zero(kp)); // young: the reaper leaves them alone
 			newest = std::max<std::uint64_t>(newest, kp.birth_ns);
 		}
-
-		const pid_t daemon = t.xwg_a->daemon_pid();
-		REQUIRE(daemon > 0);
-		REQUIRE(kill(daemon, SIGKILL) == 0);
-		REQUIRE(wait_until([&] { return process_dead(daemon); }, 5s));
-		runs_at_kill = reaper_state(reaper).runs;
 
 		// Every key zero once the newest keypair is 3 x REJECT_AFTER_TIME old, within
 		// one pass of the reaper (plus a second of slack for this shared host).
