@@ -6,14 +6,16 @@
  * different rules.
  *
  * xwg_endpoint_ctl: the "packet" is a struct xwg_endpoint_request; the program applies
- * it to the peer's endpoint slot and writes the outcome back into it. It is never
- * attached to a device.
+ * it to the peer's endpoint slot and writes the outcome back into it.
+ * xwg_key_reaper_arm: starts the timer that wipes expired keys without the daemon.
+ * Neither is ever attached to a device.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
 #include "bpf/lib/map_defs.h"
 #include "bpf/lib/endpoint.h"
+#include "bpf/lib/key_reaper.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -35,5 +37,21 @@ int xwg_endpoint_ctl(struct xdp_md *ctx)
 	if ((void *)(in + 1) > data_end)
 		return XDP_ABORTED;
 	*in = r;
+	return XDP_PASS;
+}
+
+/* xwg_key_reaper_arm: the "packet" is a struct xwg_key_reaper_request; arms the key
+ * reaper's timer (bpf/lib/key_reaper.h) with its period and writes the outcome back. The
+ * timer keeps this program alive after the daemon closes it. */
+SEC("xdp")
+int xwg_key_reaper_arm(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct xwg_key_reaper_request *r = data;
+
+	if ((void *)(r + 1) > data_end)
+		return XDP_ABORTED;
+	r->result = xwg_key_reaper_start(r->period_ns);
 	return XDP_PASS;
 }

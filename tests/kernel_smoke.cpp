@@ -1,7 +1,8 @@
 // kernel_smoke.cpp — run inside each guest kernel of the matrix (tests/kernel_matrix.sh):
 // loads the real objects and pushes one packet of each kind through BPF_PROG_TEST_RUN:
 // a valid data packet decrypts and redirects, a tampered one is dropped, a TX packet
-// encrypts. Prints the verifier's instruction count of each program. Exit 0 = all good.
+// encrypts; and the key reaper's timer wipes an old keypair. Prints the verifier's instruction
+// count of each program. Exit 0 = all good.
 #include "dataplane_lab.h"
 
 #include <bpf/bpf.h>
@@ -78,6 +79,32 @@ int main()
 			       Bytes(plain.begin(), plain.begin() + out_inner.size()) == out_inner &&
 			       udp_checksum_ok(r.out),
 		       "tx: packet encrypts, libsodium opens it, checksums valid");
+
+		// The key reaper's timer (bpf_timer, bpf_loop in its callback) runs on this
+		// kernel: a keypair 3 x REJECT_AFTER_TIME old is wiped, a young one is not.
+		auto cfg = lab.dp.config();
+		cfg->reject_after_time_ns = 1'000'000'000ULL;
+		expect(lab.dp.set_config(*cfg), "key reaper: REJECT_AFTER_TIME 1 s");
+		while (boottime_ns() < 3'500'000'000ULL) // a keypair born at 1 ns must be 3 s old
+			usleep(100'000);
+		xwg_keypair old{};
+		std::memset(old.recv_key, 0x77, sizeof(old.recv_key));
+		std::memset(old.send_key, 0x77, sizeof(old.send_key));
+		old.counter_slot = 50;
+		old.birth_ns = 1;
+		lab.install_keypair(boottime_ns());
+		expect(lab.dp.install_keypair(0x7001, 50, old) &&
+			       lab.dp.arm_key_reaper(100'000'000ULL),
+		       "key reaper: armed");
+		for (int i = 0; i < 40 && lab.dp.key_reaper()->passes < 2; ++i)
+			usleep(50'000);
+		const auto reaped = lab.dp.keypair(0x7001);
+		const auto young = lab.dp.keypair(DataplaneLab::kIndex);
+		expect(lab.dp.key_reaper()->passes >= 2 && reaped && young &&
+			       (reaped->flags & XWG_KEYPAIR_WIPED) && reaped->recv_key[0] == 0 &&
+			       reaped->send_key[31] == 0 && !(young->flags & XWG_KEYPAIR_WIPED) &&
+			       std::memcmp(young->recv_key, lab.recv_key.data(), 32) == 0,
+		       "key reaper: the old keypair is wiped by the timer, the young one kept");
 	} catch (const std::exception &e) {
 		std::printf("FAIL: %s\n", e.what());
 		return 1;

@@ -149,3 +149,32 @@ TEST_CASE("counter slots are handed out once and come back", "[rotation]")
 	CHECK(slots.available() == 1);
 	CHECK(slots.take() == b);
 }
+
+TEST_CASE("keypairs the key reaper wipes are retired, the rest stay", "[rotation]")
+{
+	constexpr std::uint64_t limit = 3000;
+	FakeStore store;
+	KeypairRotation r(store);
+	auto born = [](std::uint32_t index, bool initiator, std::uint64_t birth) {
+		auto kp = keypair(index, initiator);
+		kp.birth_ns = birth;
+		return kp;
+	};
+	REQUIRE(add(store, r, born(1, true, 1000), 1));
+	REQUIRE(add(store, r, born(2, true, 2500), 2)); // previous 1, current 2
+
+	r.expire(3999, limit); // nothing is 3000 old yet
+	CHECK(store.retired_slots.empty());
+	r.expire(4000, limit); // previous comes of age: retired; current stays in use
+	CHECK(store.retired_slots == std::vector<std::uint32_t>{1});
+	CHECK(r.previous() == nullptr);
+	CHECK(r.current()->keypair.local_index == 2);
+	CHECK(store.current == 2);
+
+	REQUIRE(add(store, r, born(3, false, 4600), 3)); // next, unconfirmed
+	r.expire(5500, limit); // current too: nothing is sent with it any more
+	CHECK(store.retired_slots == std::vector<std::uint32_t>{1, 2});
+	CHECK(store.current == 0);
+	CHECK(r.current() == nullptr);
+	CHECK(r.next()->keypair.local_index == 3);
+}

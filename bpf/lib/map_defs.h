@@ -116,6 +116,15 @@ struct {
 	__type(value, struct bpf_cpumap_val);
 } rx_cpumap SEC(".maps");
 
+/* The key reaper's timer (bpf/lib/key_reaper.h). An array: its timer is cancelled when
+ * the last user reference (fd or pin) goes, so unpinning at `xwg down` stops it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xwg_key_reaper);
+} key_reaper SEC(".maps");
+
 static __always_inline struct xwg_config *xwg_config_get(void)
 {
 	__u32 zero = 0;

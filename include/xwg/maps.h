@@ -13,7 +13,10 @@
  * - an endpoint lives in `endpoints` under a spin lock: every write, the daemon's
  *   included, is done by BPF code (bpf/lib/endpoint.h) under that lock, and every reader
  *   copies it under the lock, so no one ever sees half of one;
- * - the programs write counters, replay windows and the two event rings.
+ * - the programs write counters, replay windows and the two event rings;
+ * - the key reaper (`key_reaper`, a BPF timer) zeroes in place the keys of keypairs
+ *   3 x REJECT_AFTER_TIME old, under the keypair's lock, and flags them WIPED; their
+ *   slots and deletion stay the daemon's.
  *
  * Times are CLOCK_BOOTTIME nanoseconds (bpf_ktime_get_boot_ns()).
  */
@@ -38,6 +41,7 @@
 #define XWG_MAP_STAGED "staged"
 #define XWG_MAP_RX_CPUMAP "rx_cpumap"
 #define XWG_MAP_LAYOUT "layout"
+#define XWG_MAP_KEY_REAPER "key_reaper"
 
 enum xwg_map_sizes {
 	XWG_MAX_KEYPAIRS = 3 * XWG_MAX_PEERS,  /* previous, current, next per peer */
@@ -134,6 +138,8 @@ struct xwg_peer_stats {
 enum xwg_keypair_flags {
 	XWG_KEYPAIR_INITIATOR = 1 << 0, /* we initiated: we rekey after REKEY_AFTER_TIME */
 	XWG_KEYPAIR_CONFIRMED = 1 << 1, /* a data packet was received with it */
+	XWG_KEYPAIR_WIPED = 1 << 2,     /* keys zeroed by the key reaper (xwg_key_reaper):
+	                                 * 3 x REJECT_AFTER_TIME old; the daemon retires it */
 };
 
 /* RFC 6479 style sliding window of counters (see bpf/lib/replay.h), sized as WireGuard's
@@ -230,6 +236,38 @@ struct xwg_endpoint_request {
 	__u32 result;                   /* out: 1 done, 0 refused */
 	struct xwg_endpoint ep;         /* in: the new value; out: the slot's, afterwards */
 };
+
+/* `key_reaper` (array, one entry): a BPF timer that wipes keys 3 x REJECT_AFTER_TIME
+ * after their birth, as WireGuard does, whether or not a daemon runs (bpf/lib/key_reaper.h).
+ * The daemon arms it once at set-up (xwg_key_reaper_arm); from then on it re-arms itself,
+ * walking `keypair_slots` a chunk at a time, one pass per period_ns, and lives as long as
+ * the maps stay pinned. The rest is for people: `bpftool map dump pinned .../key_reaper`
+ * shows that it runs and what it costs. */
+struct xwg_key_reaper {
+	struct bpf_timer timer;
+	__u64 period_ns;                /* one pass over every slot */
+	__u64 runs;                     /* chunks walked so far */
+	__u64 passes;                   /* passes completed */
+	__u64 last_run_ns;              /* CLOCK_BOOTTIME start of the last chunk */
+	__u64 last_pass_ns;             /* CPU time of the last complete pass, all chunks */
+	__u64 last_pass_visited;        /* keypairs the last complete pass looked at */
+	__u64 pass_ns;                  /* the same for the pass under way */
+	__u64 pass_visited;
+	__u64 wiped;                    /* keypairs wiped so far */
+	__u32 next_chunk;
+	__u32 pad0;
+};
+
+/* What the daemon asks xwg_key_reaper_arm (BPF_PROG_TEST_RUN, the request as the packet;
+ * the program writes the outcome back into it). Arming an armed reaper only sets its
+ * period and callback, so a daemon that takes over pinned maps may arm it again. */
+struct xwg_key_reaper_request {
+	__u64 period_ns;                /* in: one pass over all slots (at least a ns per chunk) */
+	__s32 result;                   /* out: 0 armed, else -errno of the timer helpers */
+	__u32 pad0;
+};
+/* BPF_PROG_TEST_RUN of XDP takes no "packet" shorter than an Ethernet header. */
+XWG_STATIC_ASSERT(sizeof(struct xwg_key_reaper_request) >= 14, "test-run input too short");
 
 struct xwg_staged_packet {
 	struct xwg_event event;

@@ -331,6 +331,10 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	}
 	if (!dp->set_config(cfg))
 		throw std::runtime_error(std::string("writing the config map: ") + std::strerror(errno));
+	// Keys die 3 x REJECT_AFTER_TIME after their birth even when this daemon does not
+	// live that long (bpf/lib/key_reaper.h); `xwg down` stops it by unpinning the maps.
+	if (!dp->arm_key_reaper(XWG_KEY_REAPER_PERIOD_NS))
+		throw std::runtime_error(std::string("starting the key reaper: ") + std::strerror(errno));
 
 	// Programs: TX on the hidden end, XDP_PASS on the visible end, RX on the underlays.
 	tc_ingress_attach(hidden_ifindex, dp->tx_prog_fd(), hidden);
@@ -465,6 +469,11 @@ void Daemon::Impl::take_over(const ParsedConfig &parsed)
 			throw std::runtime_error(std::string("writing the config map: ") +
 						 std::strerror(errno));
 	}
+
+	// The key reaper's timer moves to this daemon's program (arming an armed one only
+	// changes its callback and period).
+	if (!dp->arm_key_reaper(XWG_KEY_REAPER_PERIOD_NS))
+		throw std::runtime_error(std::string("arming the key reaper: ") + std::strerror(errno));
 
 	tc_ingress_replace(hidden_ifindex, "xwg_tx", dp->tx_prog_fd(), hidden);
 	xdp_replace(visible_ifindex, "xwg_tun", dp->tun_prog_fd(), ifname);

@@ -6,6 +6,7 @@
 #include "loader/device/device.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 namespace xwg {
@@ -120,9 +121,15 @@ void Device::tick(std::uint64_t now)
 	if (stats_cursor_ >= bound)
 		stats_cursor_ = 0;
 	const auto stats = dp_.peer_stats_range(stats_cursor_, slice);
+	// What the key reaper wipes in the data plane, the daemon retires (keypair.h).
+	const std::uint64_t wiped_after = settings_.reject_after_time_ns <= UINT64_MAX / 3
+						  ? 3 * settings_.reject_after_time_ns
+						  : UINT64_MAX;
 	for (std::uint32_t i = 0; i < stats.size(); ++i)
-		if (Peer *peer = peers_.by_id(stats_cursor_ + i))
+		if (Peer *peer = peers_.by_id(stats_cursor_ + i)) {
 			on_stats(*peer, stats[i], now);
+			peer->keypairs.expire(now, wiped_after);
+		}
 	stats_cursor_ += slice;
 	peers_.for_each([&](Peer &peer) { peer.timers.run_expired(now); });
 	keypairs_.collect(now);

@@ -104,6 +104,18 @@ void KeypairRotation::adopt(std::vector<Entry> live, std::uint32_t current_index
 		store_.set_current(0); // it points at nothing live
 }
 
+void KeypairRotation::expire(std::uint64_t now, std::uint64_t limit_ns)
+{
+	auto expired = [&](const std::unique_ptr<Entry> &e) {
+		return e && now - e->keypair.birth_ns >= limit_ns;
+	};
+	if (expired(current_))
+		store_.set_current(0); // nothing may point at it while it is being retired
+	for (auto *e : {&previous_, &current_, &next_})
+		if (expired(*e))
+			drop(*e);
+}
+
 // ---- counter slots ----------------------------------------------------------------------
 
 CounterSlots::CounterSlots(std::uint32_t count) : used_(count, false)
@@ -194,7 +206,10 @@ Keypairs::adopt(const std::vector<PinnedKeypair> &found,
 		used.push_back(v.counter_slot);
 		indices_.insert_at(f.local_index,
 				   {noise::IndexTable::Kind::keypair, v.peer_id});
-		if (f.slot.state != XWG_KEYPAIR_LIVE || !known(v.peer_id)) {
+		// Retired, its peer gone, or its keys wiped by the key reaper while no daemon
+		// ran (3 x REJECT_AFTER_TIME): to be collected.
+		if (f.slot.state != XWG_KEYPAIR_LIVE || !known(v.peer_id) ||
+		    (v.flags & XWG_KEYPAIR_WIPED)) {
 			dp_.retire_keypair(v.counter_slot);
 			retiring_.emplace_back(f.local_index, v.counter_slot);
 			continue;

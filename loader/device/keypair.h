@@ -76,6 +76,10 @@ public:
 	// unconfirmed responder's keypair born after it, next; the newest one before it,
 	// previous. Any other is retired.
 	void adopt(std::vector<Entry> live, std::uint32_t current_index);
+	// Retires each one born @limit_ns or more before @now: 3 x REJECT_AFTER_TIME, when
+	// the key reaper wipes it in the data plane (XWG_KEYPAIR_WIPED), so that the entry,
+	// its slot and its index are collected instead of lingering as `previous`.
+	void expire(std::uint64_t now, std::uint64_t limit_ns);
 
 	const Entry *previous() const { return previous_.get(); }
 	const Entry *current() const { return current_.get(); }
@@ -146,5 +150,11 @@ private:
 // How often the tick wipes retired keypairs (CLOCK_BOOTTIME ns): keys outlive their
 // retirement by at most this plus a grace period.
 inline constexpr std::uint64_t XWG_KEYPAIR_COLLECT_INTERVAL = 1'000'000'000ULL;
+
+// One pass of the key reaper (bpf/lib/key_reaper.h) over every keypair slot: keys are
+// wiped at most this long after 3 x REJECT_AFTER_TIME, with or without a daemon. A pass
+// costs ~2 ms of CPU with no keypair and ~43 ms with 196,608, in 96 chunks (about 19
+// timer firings a second, ~0.45 ms each when full; README, "State shared with the programs").
+inline constexpr std::uint64_t XWG_KEY_REAPER_PERIOD_NS = 5'000'000'000ULL;
 
 } // namespace xwg

@@ -493,6 +493,37 @@ bool Dataplane::wipe_keypair(uint32_t local_index, uint32_t slot)
 	return ok;
 }
 
+bool Dataplane::arm_key_reaper(uint64_t period_ns)
+{
+	xwg_key_reaper_request r{}, out{};
+	r.period_ns = period_ns;
+	errno = 0;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = &r, .data_out = &out,
+		    .data_size_in = sizeof(r), .data_size_out = sizeof(out), .repeat = 1);
+	if (bpf_prog_test_run_opts(bpf_program__fd(ctl_->progs.xwg_key_reaper_arm), &opts) ||
+	    opts.retval != XDP_PASS) {
+		failed_calls_++;
+		if (!errno)
+			errno = EIO;
+		return false;
+	}
+	if (out.result != 0) {
+		failed_calls_++;
+		errno = -out.result;
+		return false;
+	}
+	return true;
+}
+
+std::optional<xwg_key_reaper> Dataplane::key_reaper() const
+{
+	uint32_t zero = 0;
+	xwg_key_reaper r;
+	if (!lookup(bpf_map__fd(rx_->maps.key_reaper), &zero, &r))
+		return std::nullopt;
+	return r;
+}
+
 std::optional<xwg_keypair_slot> Dataplane::keypair_slot(uint32_t slot) const
 {
 	if (slot >= XWG_MAX_KEYPAIRS)

@@ -70,6 +70,14 @@ public:
 	// XDP_DROP: counted under its reason), or -errno.
 	int run_reassembled(std::span<const uint8_t> frame, unsigned ingress_ifindex,
 			    std::vector<uint8_t> &out);
+	// Starts the key reaper (bpf/lib/key_reaper.h): a BPF timer that, in one pass over
+	// every keypair slot per @period_ns, wipes the keys of keypairs 3 x REJECT_AFTER_TIME
+	// old, with or without a daemon, for as long as the maps are pinned (or this object
+	// lives). Arming an armed reaper (a daemon taking over the pins) sets its period and
+	// its callback to this object's program. False (errno set) when the kernel refuses.
+	bool arm_key_reaper(uint64_t period_ns);
+	// The reaper's bookkeeping (chunks and passes run, the last pass's cost, wipes).
+	std::optional<xwg_key_reaper> key_reaper() const;
 	const std::string &pin_dir() const { return pin_dir_; }
 	// Whether the maps were taken over (DataplaneOptions::adopt).
 	bool adopted() const { return adopted_; }
