@@ -7,6 +7,7 @@
 #include "loader/kernel/attach.h"
 #include "loader/control/config_file.h"
 #include "loader/device/daemon.h"
+#include "loader/device/daemon_metrics.h"
 #include "loader/kernel/netdev.h"
 #include "loader/control/uapi_server.h"
 
@@ -76,7 +77,8 @@ void clean_stale(const std::string &ifname)
 	}
 	remove_dir_files(pin_dir_path(ifname));
 	unlink(UapiServer::socket_path(ifname).c_str());
-	for (const auto &p : {state_file_path(ifname), pid_file_path(ifname), log_file_path(ifname)})
+	for (const auto &p : {state_file_path(ifname), pid_file_path(ifname), log_file_path(ifname),
+			      counters_file_path(ifname)})
 		unlink(p.c_str());
 }
 

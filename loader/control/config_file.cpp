@@ -80,6 +80,7 @@ const std::map<std::string, KeyInfo> &known_keys()
 	    {"table", {"Table", Section::interface, false, false}},
 	    {"underlay", {"Underlay", Section::interface, true, false}},
 	    {"receivepath", {"ReceivePath", Section::interface, false, false}},
+	    {"metricslisten", {"MetricsListen", Section::interface, false, false}},
 	    {"dns", {"DNS", Section::interface, true, true}},
 	    {"preup", {"PreUp", Section::interface, true, true}},
 	    {"postup", {"PostUp", Section::interface, true, true}},
@@ -374,6 +375,13 @@ void Parser::handle(const KeyInfo &key, std::string_view value)
 			ifc.receive_path = ReceivePath::tc;
 		else
 			fail_key(quoted(value) + " is not a receive path (auto, xdp or tc)");
+	} else if (k == "MetricsListen") {
+		// Numeric only: the daemon binds it, and a name could resolve to anything.
+		auto ep = endpoint_parse(value);
+		if (!ep || ep->port == 0)
+			fail_key(quoted(value) + " is not ADDRESS:PORT or [IPv6]:PORT with a port "
+						 "1-65535 (e.g. 127.0.0.1:9586)");
+		out_.metrics_listen = *ep;
 	} else if (k == "PublicKey") {
 		peer_.public_key = parse_key<PublicKey>(value);
 		if (peer_.public_key.is_zero())

@@ -10,6 +10,7 @@
 
 #include "loader/control/device_config.h"
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -26,6 +27,9 @@ class ConfigError : public std::runtime_error
 
 struct ParsedConfig {
 	DeviceConfig config;
+	// xwg's `MetricsListen = ADDR:PORT` ([IPv6]:PORT): where the daemon serves
+	// GET /metrics (control/metrics_server.h); nullopt: nowhere.
+	std::optional<Endpoint> metrics_listen;
 	std::vector<std::string> warnings; // "wg0.conf:4: DNS: not supported by xwg, ignored"
 };
 

@@ -4,6 +4,7 @@
 #include "loader/kernel/attach.h"
 #include "loader/kernel/cpu_list.h"
 #include "loader/kernel/dataplane.h"
+#include "loader/device/daemon_metrics.h"
 #include "loader/device/device.h"
 #include "loader/device/mtu.h"
 #include "loader/kernel/netdev.h"
@@ -132,6 +133,7 @@ struct Daemon::Impl {
 	std::unique_ptr<Device> device;
 	std::unique_ptr<ReassembledReceiver> reassembled;
 	std::unique_ptr<UapiServer> uapi;
+	std::unique_ptr<DaemonMetrics> metrics; // MetricsListen's endpoint, the counters file
 	std::uint64_t ticks = 0;
 	ring_buffer *ring = nullptr;
 	int epoll_fd = -1, timer_fd = -1, signal_fd = -1;
@@ -346,6 +348,10 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	reassembled = std::make_unique<ReassembledReceiver>(
 		*dp, static_cast<unsigned>(hidden_ifindex), udp.underlays(), reassembled_pps);
 
+	metrics = std::make_unique<DaemonMetrics>(ifname, *device, *dp, underlays,
+						  parsed.metrics_listen);
+	undo.push_back([this] { metrics.reset(); });
+
 	// The event loop's sources.
 	epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	timer_fd = timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -370,6 +376,8 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	watch(signal_fd);
 	watch(ring_buffer__epoll_fd(ring));
 	watch(uapi->fd());
+	if (metrics->fd() >= 0)
+		watch(metrics->fd());
 	watch(route_watch.fd());
 	watch(udp.fd4());
 	if (udp.fd6() >= 0)
@@ -546,10 +554,13 @@ int Daemon::run()
 					d.device->refresh_routes();
 				}
 				d.device->tick(noise::boottime_ns());
+				d.metrics->tick();
 			} else if (fd == ring_buffer__epoll_fd(d.ring)) {
 				ring_buffer__consume(d.ring);
 			} else if (fd == d.uapi->fd()) {
 				d.uapi->service();
+			} else if (fd == d.metrics->fd()) {
+				d.metrics->service();
 			} else if (fd == d.route_watch.fd()) {
 				d.routes_changed |= d.route_watch.drain();
 			} else if (fd == d.udp.fd4() || fd == d.udp.fd6()) {
