@@ -59,6 +59,8 @@ void DaemonMetrics::service()
 
 void DaemonMetrics::tick()
 {
+	if (++ticks_ % COUNTERS_FILE_TICKS != 0)
+		return;
 	const DeviceCounters c = device_.counters();
 	if (c != written_)
 		write_counters(c);

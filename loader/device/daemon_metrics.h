@@ -2,8 +2,9 @@
 // of its interface, taken from the Device, the data plane's maps and what is attached to
 // the underlays now; the HTTP endpoint when `MetricsListen` is set; and the file of the
 // daemon's own counters (/run/xwg/IFNAME.counters) that `xwg show --metrics` reads,
-// since only the daemon knows them. The file is rewritten at a tick when they changed,
-// so it lags the HTTP endpoint by at most a tick (100 ms).
+// since only the daemon knows them. The file is rewritten once a second when they changed
+// (counting the staged packets walks every peer), so it lags the HTTP endpoint by at most
+// that.
 #pragma once
 
 #include "loader/control/metrics.h"
@@ -41,8 +42,10 @@ public:
 	int fd() const { return server_ ? server_->fd() : -1; }
 	// Serves what is ready on fd(); never blocks.
 	void service();
-	// At each timer tick: the counters file follows the counters.
+	// At each timer tick (100 ms): every COUNTERS_FILE_TICKS, the counters file follows
+	// the counters.
 	void tick();
+	static constexpr unsigned COUNTERS_FILE_TICKS = 10;
 	MetricsSnapshot snapshot() const;
 
 private:
@@ -54,6 +57,7 @@ private:
 	std::vector<std::string> underlays_;
 	std::unique_ptr<MetricsServer> server_;
 	std::optional<DeviceCounters> written_; // what the counters file says
+	unsigned ticks_ = 0;
 };
 
 } // namespace xwg
