@@ -7,6 +7,7 @@
 // `wg show`; `xwg down` closes the endpoint and removes the counters file.
 #include <catch2/catch.hpp>
 
+#include "loader/control/metrics.h"
 #include "metrics_check.h"
 #include "netns_lab.h"
 #include "xwg/drop_reasons.h"
@@ -93,6 +94,15 @@ TEST_CASE("metrics of a live tunnel: xwg show --metrics and GET /metrics", "[met
 	REQUIRE(r.rc == 0);
 	REQUIRE(tcp_transfer(t, 'a', 4, payload(1'000'000)).empty());
 
+	// The daemon rewrites its counters file, which `xwg show --metrics` reads, once a
+	// second: wait for the handshake to be in it.
+	CHECK(wait_until(
+		[&] {
+			auto c = xwg::device_counters_from_json(
+				read_file("/run/xwg/" + t.if_a + ".counters"));
+			return c && c->responses_received >= 1;
+		},
+		3s));
 	// wg show's counts just before and just after the two scrapes bound theirs.
 	const auto before = wg_line(t, "transfer");
 	const std::string shown = t.xwg_a->show("--metrics");

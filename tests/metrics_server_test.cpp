@@ -3,8 +3,9 @@
 // (unshare: only its loopback, gone with the process): clients that send nothing or half a
 // request do not delay another scrape; requests split across writes; a large answer to a
 // client that does not read, while others are served; the head-size cap, the connection
-// cap and idle timeouts; IPv6; an address in use. The server runs in a thread of its own,
-// polled the way the daemon's loop polls it; clients are blocking sockets with timeouts.
+// cap and idle timeouts; a failing snapshot; IPv6; an address in use. The server runs in a thread
+// of its own, polled the way the daemon's loop polls it; clients are blocking sockets with
+// timeouts.
 #include <catch2/catch.hpp>
 
 #include "loader/control/metrics_server.h"
@@ -52,6 +53,7 @@ Endpoint loopback(const char *text)
 struct Served {
 	std::atomic<std::size_t> body_size{64};
 	std::atomic<int> renders{0};
+	std::atomic<bool> fail{false}; // the next render throws
 	std::unique_ptr<MetricsServer> server;
 	std::atomic<bool> stop{false};
 	std::thread loop;
@@ -63,6 +65,8 @@ struct Served {
 			loopback(listen),
 			[this] {
 				++renders;
+				if (fail.exchange(false))
+					throw std::runtime_error("no snapshot");
 				return std::string(body_size.load(), 'x');
 			},
 			limits);
@@ -158,6 +162,15 @@ TEST_CASE("metrics server: clients that send nothing or half a request delay no 
 	half.send_text("ics HTTP/1.0\r\n\r\n");
 	CHECK(http_status(half.read_all()) == 200);
 	CHECK(s.renders == 4);
+}
+
+TEST_CASE("metrics server: a snapshot that fails is a 500, and the server goes on",
+	  "[metrics][server]")
+{
+	Served s;
+	s.fail = true;
+	CHECK(http_status(http_exchange("127.0.0.1", s.port(), GET)) == 500);
+	CHECK(http_status(http_exchange("127.0.0.1", s.port(), GET)) == 200);
 }
 
 TEST_CASE("metrics server: a request split across many writes", "[metrics][server]")

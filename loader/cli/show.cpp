@@ -5,7 +5,6 @@
 // and the daemon's own counters from the file it keeps (device/daemon_metrics.h).
 #include "loader/cli/commands.h"
 
-#include "loader/kernel/attach.h"
 #include "loader/control/config_file.h"
 #include "loader/device/daemon.h"
 #include "loader/device/daemon_metrics.h"
@@ -178,9 +177,8 @@ void read_packets(const std::string &ifname, MetricsSnapshot &m)
 	std::vector<xwg_peer> slots(CHUNK);
 	std::vector<xwg_peer_stats> values(static_cast<std::size_t>(CHUNK) *
 					   static_cast<std::size_t>(ncpu > 0 ? ncpu : 1));
-	for (std::uint32_t first = 0; peers_fd >= 0 && stats_fd >= 0 && ncpu > 0 &&
-				      first < XWG_MAX_PEERS;
-	     first += CHUNK) {
+	const bool readable = peers_fd >= 0 && stats_fd >= 0 && ncpu > 0;
+	for (std::uint32_t first = 0; readable && first < XWG_MAX_PEERS; first += CHUNK) {
 		// An array's batch token is the key before the first one; none starts at 0.
 		std::uint32_t before = first - 1, next = 0, n = CHUNK, n_stats = CHUNK;
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -434,7 +432,8 @@ void add_show_command(CLI::App &app)
 	static bool metrics = false;
 	cmd->add_option("interface", target, "Interface name, or 'all' (default)");
 	cmd->add_flag("--json", json, "Print JSON");
-	cmd->add_flag("--metrics", metrics, "Print Prometheus text exposition (as MetricsListen serves it)");
+	cmd->add_flag("--metrics", metrics,
+		      "Print Prometheus text exposition (what MetricsListen serves)");
 	cmd->callback([] {
 		int rc = show(target, json, metrics);
 		if (rc != 0)

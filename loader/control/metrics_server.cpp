@@ -277,9 +277,16 @@ void MetricsServer::on_ready(int fd, std::uint64_t now)
 	const std::size_t end = head_end(c.in);
 	if (end == std::string::npos && c.in.size() < limits_.max_request)
 		return; // wait for the rest
-	c.out = end == std::string::npos
-			? error_response(431, "Request Header Fields Too Large")
-			: metrics_http_response(std::string_view(c.in).substr(0, end), render_);
+	try {
+		c.out = end == std::string::npos
+				? error_response(431, "Request Header Fields Too Large")
+				: metrics_http_response(std::string_view(c.in).substr(0, end),
+							render_);
+	} catch (const std::exception &) {
+		// The snapshot failed (a device went away meanwhile, no memory): this scrape
+		// fails, the daemon goes on.
+		c.out = error_response(500, "Internal Server Error");
+	}
 	std::string().swap(c.in);
 	c.writing = true;
 	if (!flush(fd, c, now))

@@ -8,7 +8,8 @@
 // What it answers: GET (and HEAD) /metrics, with or without a query string, gets 200 and
 // the text from the render callback (Content-Type text/plain; version=0.0.4); another
 // method on /metrics gets 405, another path 404, a request line or header it cannot read
-// 400, an HTTP version other than 1.0 and 1.1 505, a head longer than the limit 431.
+// 400, an HTTP version other than 1.0 and 1.1 505, a head longer than the limit 431, and
+// a render that throws 500 (the daemon goes on).
 // Every answer closes the connection ("Connection: close"): scrapers reconnect, and
 // nothing is kept between requests.
 //

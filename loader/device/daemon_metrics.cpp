@@ -24,13 +24,17 @@ std::string counters_file_path(const std::string &ifname)
 
 std::string receive_path_now(const std::string &device)
 {
-	if (!link_exists(device))
-		return "none";
-	const int idx = link_ifindex(device);
-	if (XdpMode mode = xdp_query(idx); mode != XdpMode::none)
-		return std::string("xdp ") + to_string(mode);
-	if (tc_ingress_has(idx, "xwg_rx_tc"))
-		return "tc";
+	try {
+		if (!link_exists(device))
+			return "none";
+		const int idx = link_ifindex(device);
+		if (XdpMode mode = xdp_query(idx); mode != XdpMode::none)
+			return std::string("xdp ") + to_string(mode);
+		if (tc_ingress_has(idx, "xwg_rx_tc"))
+			return "tc";
+	} catch (const std::exception &) {
+		// Gone between the questions.
+	}
 	return "none";
 }
 
