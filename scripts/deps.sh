@@ -17,6 +17,11 @@ PKGS=(
   groff-base mandoc man-db dpkg-dev
   # tests: wg-quick hooks add an nftables rule inside a namespace
   nftables
+  # metrics tests: promtool checks the exposition. Debian ships it only inside the
+  # Prometheus server package (19 MB download, 96 MB installed); its postinst enables
+  # and starts the server on a host with an init system (not in containers whose
+  # policy-rc.d forbids starting services, like these machines).
+  prometheus
   # fuzzing (fuzz/): clang's runtimes, libFuzzer's among them (only recommended by clang)
   libclang-rt-14-dev
   # kernel matrix (tests/kernels): Debian 6.1 and 6.12 under qemu

@@ -541,3 +541,59 @@ TEST_CASE("keypair rotation: a taken-over set of keypairs finds its places")
 		CHECK(store.current == 0);
 	}
 }
+
+TEST_CASE("device: the handshake and cookie counters the metrics report")
+{
+	Pair p;
+	const std::vector<std::uint8_t> packet(60, 0x45);
+	// Under load, B answers A's first initiation with a cookie; the retry goes through.
+	p.b_queue_depth = 100000;
+	p.a.staged(0, packet);
+	CHECK(p.a.device.counters().staged_packets == 1);
+	p.pump();
+	CHECK(p.b.device.counters().cookie_replies_sent == 1);
+	CHECK(p.a.device.counters().cookie_replies_received == 1);
+	CHECK(p.b.device.counters().initiations_received == 0);
+	p.now += 6 * S;
+	p.a.event(XWG_EVENT_HANDSHAKE_NEEDED, 0);
+	p.pump();
+	REQUIRE(p.a.current() != 0);
+	const DeviceCounters a = p.a.device.counters(), b = p.b.device.counters();
+	CHECK(a.initiations_sent == 2);
+	CHECK(a.responses_received == 1);
+	CHECK(a.staged_packets == 0); // sent with the new session
+	CHECK(b.initiations_received == 1);
+	CHECK(b.responses_sent == 1);
+	CHECK(a.initiations_failed + a.responses_failed + b.initiations_failed + b.responses_failed == 0);
+
+	// A tampered initiation and a response nobody asked for are refused, and counted.
+	p.b_queue_depth = 0;
+	p.now += 6 * S;
+	std::this_thread::sleep_for(std::chrono::milliseconds(20));
+	p.a.event(XWG_EVENT_REKEY_NEEDED, 0, p.a.current());
+	REQUIRE(!p.queue.empty());
+	Datagram initiation = p.queue.front().second;
+	p.queue.clear();
+	initiation.data[20] ^= 1;
+	p.b.device.on_datagram(initiation, 0);
+	std::vector<std::uint8_t> response(XWG_MSG_RESPONSE_LEN, 0);
+	response[0] = XWG_MSG_HANDSHAKE_RESPONSE;
+	p.a.device.on_datagram(Datagram{response, p.b.net.self(), {}, 0}, 0);
+	CHECK(p.b.device.counters().initiations_failed == 1);
+	CHECK(p.a.device.counters().responses_failed == 1);
+
+	// Unanswered: retried, then given up with what was staged.
+	Pair q;
+	q.link_up = false;
+	q.a.staged(0, packet);
+	q.a.staged(0, packet);
+	CHECK(q.a.device.counters().staged_packets == 2);
+	const std::uint64_t start = q.now;
+	for (std::uint64_t t = 0; t <= 120; ++t) {
+		q.now = start + t * S;
+		q.a.device.tick(q.now);
+	}
+	CHECK(q.a.device.counters().handshakes_abandoned == 1);
+	CHECK(q.a.device.counters().staged_packets == 0);
+	CHECK(q.a.device.counters().initiations_sent >= XWG_MAX_TIMER_HANDSHAKES - 2);
+}

@@ -7,9 +7,11 @@
 //   most 5% costs A a Diffie-Hellman (those show as control_invalid drops: the random
 //   static key does not decrypt);
 // - A's daemon stays below one CPU;
-// - B completes a handshake and passes traffic within 10 s while the flood goes on.
+// - B completes a handshake and passes traffic within 10 s while the flood goes on;
+// - A's metrics (xwg show --metrics) count the cookie replies and refused initiations.
 #include <catch2/catch.hpp>
 
+#include "metrics_check.h"
 #include "netns_lab.h"
 
 #include "loader/noise/cookie.h"
@@ -188,4 +190,19 @@ TEST_CASE("handshake flood: cookies, not Diffie-Hellman; a real peer still gets 
 	CHECK(b_through);
 	CHECK(b_seconds <= 10.0);
 	CHECK(t.xwg_a->daemon_alive());
+
+	// The daemon's counters as the metrics report them (its counters file is rewritten
+	// once a second). Some cookie replies may not have reached C.
+	std::this_thread::sleep_for(milliseconds(1100));
+	const std::string text = t.xwg_a->show("--metrics");
+	const auto check = xwgtest::promtool_check(text);
+	INFO(text << "\npromtool: " << check.out);
+	CHECK(check.rc == 0);
+	const auto m = xwgtest::metric_samples(text);
+	const std::string iface = "{interface=\"" + t.if_a + "\"";
+	CHECK(m.at("xwg_cookie_replies_sent_total" + iface + "}") >= double(flood.cookies));
+	CHECK(m.at("xwg_handshakes_failed_total" + iface + ",message=\"initiation\"}") >= double(dh));
+	CHECK(m.at("xwg_handshakes_received_total" + iface + ",message=\"initiation\"}") +
+		      m.at("xwg_handshakes_received_total" + iface + ",message=\"response\"}") >=
+	      1);
 }

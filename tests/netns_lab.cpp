@@ -233,7 +233,7 @@ void remove_xwg_traces(const std::string &ifname)
 {
 	sh("rm -rf /sys/fs/bpf/xwg/" + ifname);
 	sh("rm -f /var/run/wireguard/" + ifname + ".sock /run/xwg/" + ifname + ".pid /run/xwg/" +
-	   ifname + ".state /run/xwg/" + ifname + ".running /run/xwg/" + ifname + ".lock");
+	   ifname + ".state /run/xwg/" + ifname + ".running /run/xwg/" + ifname + ".lock /run/xwg/" + ifname + ".counters");
 }
 
 // ---- xwg and wireguard-go ----------------------------------------------------------------

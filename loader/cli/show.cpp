@@ -1,11 +1,14 @@
-// cli/show.cpp — `xwg show [IFNAME|all] [--json]`: what `wg show` prints, asked of the
-// daemon over its UAPI socket (get=1), plus the data plane's own view read from the pins:
-// drop counters by reason and the XDP mode on each underlay.
+// cli/show.cpp — `xwg show [IFNAME|all] [--json|--metrics]`: what `wg show` prints, asked
+// of the daemon over its UAPI socket (get=1), plus the data plane's own view read from the
+// pins: drop counters by reason and the XDP mode on each underlay. --metrics prints the
+// same as Prometheus text (control/metrics.h), with the packets per program from the pins
+// and the daemon's own counters from the file it keeps (device/daemon_metrics.h).
 #include "loader/cli/commands.h"
 
-#include "loader/kernel/attach.h"
 #include "loader/control/config_file.h"
 #include "loader/device/daemon.h"
+#include "loader/device/daemon_metrics.h"
+#include "loader/control/metrics.h"
 #include "loader/types/keys.h"
 #include "loader/kernel/netdev.h"
 #include "loader/control/uapi_server.h"
@@ -137,13 +140,14 @@ void parse_get(const std::string &reply, Shown &s)
 	}
 }
 
-// Per-CPU drop counters from the pinned `drops` map, summed.
-void read_drops(Shown &s)
+// Per-CPU drop counters from the pinned `drops` map, summed, for every reason.
+std::map<std::string, std::uint64_t> read_drops(const std::string &ifname)
 {
-	std::string path = pin_dir_path(s.name) + "/" + XWG_MAP_DROPS;
+	std::map<std::string, std::uint64_t> out;
+	std::string path = pin_dir_path(ifname) + "/" + XWG_MAP_DROPS;
 	int fd = bpf_obj_get(path.c_str());
 	if (fd < 0)
-		return;
+		return out;
 	int ncpu = libbpf_num_possible_cpus();
 	std::vector<std::uint64_t> values(ncpu > 0 ? static_cast<std::size_t>(ncpu) : 1);
 	for (std::uint32_t r = 0; r < XWG_DROP_REASON_MAX; ++r) {
@@ -153,10 +157,57 @@ void read_drops(Shown &s)
 		std::uint64_t sum = 0;
 		for (auto v : values)
 			sum += v;
-		if (sum)
-			s.drops[xwg_drop_reason_name(static_cast<xwg_drop_reason>(r))] = sum;
+		out[xwg_drop_reason_name(static_cast<xwg_drop_reason>(r))] = sum;
 	}
 	close(fd);
+	return out;
+}
+
+// Packets accounted to the active peers (`peers` slots in use), from the pinned per-CPU
+// `peer_stats`, summed: what xwg_tx sealed and what the receive path authenticated.
+void read_packets(const std::string &ifname, MetricsSnapshot &m)
+{
+	const std::string dir = pin_dir_path(ifname) + "/";
+	const int peers_fd = bpf_obj_get((dir + XWG_MAP_PEERS).c_str());
+	const int stats_fd = bpf_obj_get((dir + XWG_MAP_PEER_STATS).c_str());
+	const int ncpu = libbpf_num_possible_cpus();
+	// Batches of ids: one syscall per map and chunk rather than one per peer.
+	constexpr std::uint32_t CHUNK = 1024;
+	std::vector<std::uint32_t> keys(CHUNK);
+	std::vector<xwg_peer> slots(CHUNK);
+	std::vector<xwg_peer_stats> values(static_cast<std::size_t>(CHUNK) *
+					   static_cast<std::size_t>(ncpu > 0 ? ncpu : 1));
+	const bool readable = peers_fd >= 0 && stats_fd >= 0 && ncpu > 0;
+	for (std::uint32_t first = 0; readable && first < XWG_MAX_PEERS; first += CHUNK) {
+		// An array's batch token is the key before the first one; none starts at 0.
+		std::uint32_t before = first - 1, next = 0, n = CHUNK, n_stats = CHUNK;
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		if (bpf_map_lookup_batch(peers_fd, first ? &before : nullptr, &next, keys.data(),
+					 slots.data(), &n, &opts) &&
+		    errno != ENOENT)
+			break;
+		std::vector<bool> active(CHUNK);
+		for (std::uint32_t i = 0; i < n; ++i)
+			if (keys[i] >= first && keys[i] - first < CHUNK && slots[i].active)
+				active[keys[i] - first] = true;
+		if (bpf_map_lookup_batch(stats_fd, first ? &before : nullptr, &next, keys.data(),
+					 values.data(), &n_stats, &opts) &&
+		    errno != ENOENT)
+			break;
+		for (std::uint32_t i = 0; i < n_stats; ++i) {
+			if (keys[i] < first || keys[i] - first >= CHUNK || !active[keys[i] - first])
+				continue;
+			for (int c = 0; c < ncpu; ++c) {
+				const xwg_peer_stats &v = values[i * static_cast<std::size_t>(ncpu) +
+								 static_cast<std::size_t>(c)];
+				m.tx_packets += v.tx_packets;
+				m.rx_packets += v.rx_packets;
+			}
+		}
+	}
+	for (int fd : {peers_fd, stats_fd})
+		if (fd >= 0)
+			close(fd);
 }
 
 void read_receive(Shown &s)
@@ -168,15 +219,7 @@ void read_receive(Shown &s)
 	for (const auto &u : state["underlays"]) {
 		// What is attached now, not what the state file says was.
 		std::string name = u.value("name", "");
-		std::string path = "none";
-		if (link_exists(name)) {
-			const int idx = link_ifindex(name);
-			if (XdpMode mode = xdp_query(idx); mode != XdpMode::none)
-				path = std::string("xdp ") + to_string(mode);
-			else if (tc_ingress_has(idx, "xwg_rx_tc"))
-				path = "tc";
-		}
-		s.receive.emplace_back(name, path);
+		s.receive.emplace_back(name, receive_path_now(name));
 	}
 }
 
@@ -288,6 +331,24 @@ nlohmann::json to_json(const Shown &s)
 	return j;
 }
 
+// The snapshot `--metrics` prints: what `xwg show` gathered, every drop reason, the
+// packets per program and the daemon's counters file.
+MetricsSnapshot to_metrics(const Shown &s, const std::map<std::string, std::uint64_t> &drops)
+{
+	MetricsSnapshot m;
+	m.interface = s.name;
+	for (const ShownPeer &p : s.peers)
+		m.peers.push_back({p.public_key, p.endpoint, p.allowed_ips, p.handshake_sec, p.rx, p.tx});
+	m.drops = drops;
+	read_packets(s.name, m);
+	for (const auto &[dev, path] : s.receive)
+		m.receive.push_back({dev, path});
+	std::ifstream f(counters_file_path(s.name));
+	std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+	m.daemon = device_counters_from_json(text);
+	return m;
+}
+
 // Interfaces with a state file, sorted.
 std::vector<std::string> running_interfaces()
 {
@@ -306,7 +367,7 @@ std::vector<std::string> running_interfaces()
 	return out;
 }
 
-int show(const std::string &target, bool json)
+int show(const std::string &target, bool json, bool metrics)
 {
 	bool all = target.empty() || target == "all";
 	std::vector<std::string> names = all ? running_interfaces() : std::vector{target};
@@ -314,7 +375,12 @@ int show(const std::string &target, bool json)
 		std::fprintf(stderr, "xwg show: '%s' is not a valid interface name\n", target.c_str());
 		return 1;
 	}
+	if (json && metrics) {
+		std::fprintf(stderr, "xwg show: --json and --metrics do not go together\n");
+		return 1;
+	}
 	nlohmann::json list = nlohmann::json::array();
+	std::vector<MetricsSnapshot> snapshots;
 	int rc = 0;
 	bool first = true;
 	for (const auto &name : names) {
@@ -327,10 +393,15 @@ int show(const std::string &target, bool json)
 			rc = 1;
 			continue;
 		}
-		read_drops(s);
+		const auto drops = read_drops(name);
+		for (const auto &[reason, n] : drops)
+			if (n)
+				s.drops[reason] = n;
 		read_receive(s);
 		s.mtu = link_exists(name) ? link_mtu(static_cast<unsigned>(link_ifindex(name))) : 0;
-		if (json) {
+		if (metrics) {
+			snapshots.push_back(to_metrics(s, drops));
+		} else if (json) {
 			list.push_back(to_json(s));
 		} else {
 			if (!first)
@@ -339,6 +410,8 @@ int show(const std::string &target, bool json)
 			first = false;
 		}
 	}
+	if (metrics)
+		std::fputs(metrics_format(snapshots).c_str(), stdout);
 	if (json) {
 		if (all)
 			std::printf("%s\n", list.dump(2).c_str());
@@ -356,10 +429,13 @@ void add_show_command(CLI::App &app)
 					       "drop counters and XDP modes");
 	static std::string target;
 	static bool json = false;
+	static bool metrics = false;
 	cmd->add_option("interface", target, "Interface name, or 'all' (default)");
 	cmd->add_flag("--json", json, "Print JSON");
+	cmd->add_flag("--metrics", metrics,
+		      "Print Prometheus text exposition (what MetricsListen serves)");
 	cmd->callback([] {
-		int rc = show(target, json);
+		int rc = show(target, json, metrics);
 		if (rc != 0)
 			throw CLI::RuntimeError(rc);
 	});

@@ -82,6 +82,7 @@ const std::map<std::string, KeyInfo> &known_keys()
 		{"table", {"Table", Section::interface, false}},
 		{"underlay", {"Underlay", Section::interface, true}},
 		{"receivepath", {"ReceivePath", Section::interface, false}},
+		{"metricslisten", {"MetricsListen", Section::interface, false}},
 		{"dns", {"DNS", Section::interface, true}},
 		{"preup", {"PreUp", Section::interface, true}},
 		{"postup", {"PostUp", Section::interface, true}},
@@ -433,6 +434,13 @@ void Parser::handle(const KeyInfo &key, std::string_view value)
 		if (v != "true" && v != "false")
 			fail_key(quoted(value) + " is neither true nor false");
 		out_.wg_quick.save_config = v == "true";
+	} else if (k == "MetricsListen") {
+		// Numeric only: the daemon binds it, and a name could resolve to anything.
+		auto ep = endpoint_parse(value);
+		if (!ep || ep->port == 0)
+			fail_key(quoted(value) + " is not ADDRESS:PORT or [IPv6]:PORT with a port "
+						 "1-65535 (e.g. 127.0.0.1:9586)");
+		out_.metrics_listen = *ep;
 	} else if (k == "PublicKey") {
 		peer_.public_key = parse_key<PublicKey>(value);
 		if (peer_.public_key.is_zero())

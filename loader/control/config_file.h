@@ -12,6 +12,7 @@
 #include "loader/control/device_config.h"
 #include "loader/control/wg_quick_settings.h"
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -30,6 +31,9 @@ struct ParsedConfig {
 	DeviceConfig config;
 	WgQuickSettings wg_quick; // hooks, DNS, SaveConfig
 	std::string path; // config_load(): the file, absolute, symlinks resolved (for SaveConfig)
+	// xwg's `MetricsListen = ADDR:PORT` ([IPv6]:PORT): where the daemon serves
+	// GET /metrics (control/metrics_server.h); nullopt: nowhere.
+	std::optional<Endpoint> metrics_listen;
 	std::vector<std::string> warnings; // "wg0.conf:4: ..." (none today; printed by `xwg up`)
 };
 

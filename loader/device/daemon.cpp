@@ -5,6 +5,7 @@
 #include "loader/kernel/cpu_list.h"
 #include "loader/kernel/dataplane.h"
 #include "loader/device/daemon_lock.h"
+#include "loader/device/daemon_metrics.h"
 #include "loader/device/device.h"
 #include "loader/device/leftovers.h"
 #include "loader/control/running_state.h"
@@ -173,6 +174,7 @@ struct Daemon::Impl {
 	std::unique_ptr<Device> device;
 	std::unique_ptr<ReassembledReceiver> reassembled;
 	std::unique_ptr<UapiServer> uapi;
+	std::unique_ptr<DaemonMetrics> metrics; // MetricsListen's endpoint, the counters file
 	std::uint64_t ticks = 0;
 	ring_buffer *ring = nullptr;
 	int epoll_fd = -1, timer_fd = -1, signal_fd = -1;
@@ -194,7 +196,7 @@ struct Daemon::Impl {
 	bool can_take_over() const;
 	void take_over(const ParsedConfig &parsed);
 	void create_device();
-	void start_serving(const nlohmann::json &state_underlays);
+	void start_serving(const nlohmann::json &state_underlays, const ParsedConfig &parsed);
 	void save_running_state();
 	void teardown();
 	void watch(int fd);
@@ -389,7 +391,7 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	// Parsing and applying a large configuration leaves free heap behind (65,536 peers:
 	// tens of MB); give it back.
 	malloc_trim(0);
-	start_serving(state_underlays);
+	start_serving(state_underlays, parsed);
 	run_hooks("PostUp", wg_quick.post_up, ifname, keep_serving());
 	up_complete = true;
 }
@@ -511,7 +513,7 @@ void Daemon::Impl::take_over(const ParsedConfig &parsed)
 		throw;
 	}
 	sodium_memzero(found.keypairs.data(), found.keypairs.size() * sizeof(PinnedKeypair));
-	start_serving(state_underlays);
+	start_serving(state_underlays, parsed);
 	up_complete = true;
 	const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began);
 	log("%s: took over the running data plane: %zu peers, %zu keypairs, in %.1f ms",
@@ -551,7 +553,7 @@ void Daemon::Impl::create_device()
 }
 
 // The event loop's sources and the files that say the interface is served.
-void Daemon::Impl::start_serving(const nlohmann::json &state_underlays)
+void Daemon::Impl::start_serving(const nlohmann::json &state_underlays, const ParsedConfig &parsed)
 {
 	const int hidden_ifindex = link_ifindex(hidden);
 	// Data messages that reach the socket (reassembled from fragments).
@@ -560,6 +562,13 @@ void Daemon::Impl::start_serving(const nlohmann::json &state_underlays)
 		reassembled_pps = static_cast<unsigned>(std::strtoul(e, nullptr, 10));
 	reassembled = std::make_unique<ReassembledReceiver>(
 		*dp, static_cast<unsigned>(hidden_ifindex), udp.underlays(), reassembled_pps);
+
+	std::vector<std::string> underlays;
+	for (const auto &u : state_underlays)
+		underlays.push_back(u.value("name", ""));
+	metrics = std::make_unique<DaemonMetrics>(ifname, *device, *dp, underlays,
+						  parsed.metrics_listen);
+	undo.push_back([this] { metrics.reset(); });
 
 	// The event loop's sources.
 	epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -585,6 +594,8 @@ void Daemon::Impl::start_serving(const nlohmann::json &state_underlays)
 	watch(signal_fd);
 	watch(ring_buffer__epoll_fd(ring));
 	watch(uapi->fd());
+	if (metrics->fd() >= 0)
+		watch(metrics->fd());
 	watch(route_watch.fd());
 	watch(udp.fd4());
 	if (udp.fd6() >= 0)
@@ -858,10 +869,13 @@ int Daemon::run()
 					d.device->refresh_routes();
 				}
 				d.device->tick(noise::boottime_ns());
+				d.metrics->tick();
 			} else if (fd == ring_buffer__epoll_fd(d.ring)) {
 				ring_buffer__consume(d.ring);
 			} else if (fd == d.uapi->fd()) {
 				d.uapi->service();
+			} else if (fd == d.metrics->fd()) {
+				d.metrics->service();
 			} else if (fd == d.route_watch.fd()) {
 				d.routes_changed |= d.route_watch.drain();
 			} else if (fd == d.udp.fd4() || fd == d.udp.fd6()) {

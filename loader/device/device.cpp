@@ -288,6 +288,7 @@ std::unique_ptr<Peer> Device::make_peer(std::uint32_t pid, const PeerConfig &pc)
 				send_keepalive(*p);
 		},
 		[this, pid] {
+			++counters_.handshakes_abandoned;
 			if (Peer *p = peers_.by_id(pid))
 				p->staged.clear();
 		},
@@ -397,6 +398,13 @@ PeerRuntime Device::runtime(const PublicKey &public_key) const
 	rt.last_handshake_nsec = peer->last_handshake.tv_nsec;
 	rt.endpoint = peer->endpoint;
 	return rt;
+}
+
+DeviceCounters Device::counters() const
+{
+	DeviceCounters c = counters_;
+	peers_.for_each([&](const Peer &p) { c.staged_packets += p.staged.size(); });
+	return c;
 }
 
 void Device::shutdown()

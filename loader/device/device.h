@@ -27,6 +27,7 @@
 #include "loader/control/uapi_protocol.h"
 #include "loader/device/allowedips.h"
 #include "loader/device/dataplane_interface.h"
+#include "loader/device/device_counters.h"
 #include "loader/device/endpoint.h"
 #include "loader/device/keypair.h"
 #include "loader/device/network.h"
@@ -104,6 +105,8 @@ public:
 
 	// For tests and `xwg show`: the peer with this key, if any.
 	const Peer *peer(const PublicKey &public_key) const { return peers_.find(public_key); }
+	// Handshake and cookie counts since start, and the packets staged now (metrics).
+	DeviceCounters counters() const;
 
 private:
 	// apply()'s steps that can fail: each records how to undo itself in @undo, which
@@ -152,6 +155,7 @@ private:
 	noise::Ratelimiter ratelimiter_;
 	noise::IndexTable indices_;
 	std::uint32_t stats_cursor_ = 0; // the next peer id whose stats the tick reads
+	DeviceCounters counters_;	 // staged_packets is counted when asked
 	Keypairs keypairs_;
 	Endpoints endpoints_;
 	AllowedIps allowed_ips_;

@@ -4,6 +4,7 @@
 #include "loader/control/uapi_server.h"
 #include "loader/device/daemon.h"
 #include "loader/device/daemon_lock.h"
+#include "loader/device/daemon_metrics.h"
 #include "loader/kernel/attach.h"
 #include "loader/kernel/netdev.h"
 #include "xwg/maps.h"
@@ -85,7 +86,7 @@ void remove_leftovers(const std::string &ifname)
 	remove_dir_files(pin_dir_path(ifname));
 	unlink(UapiServer::socket_path(ifname).c_str());
 	for (const auto &p : {state_file_path(ifname), pid_file_path(ifname), log_file_path(ifname),
-			      running_file_path(ifname)})
+			      running_file_path(ifname), counters_file_path(ifname)})
 		unlink(p.c_str());
 }
 

@@ -53,12 +53,16 @@ void Device::on_datagram(const Datagram &d, std::size_t queue_depth)
 		if (mac == noise::MacCheck::bad_mac2) {
 			xwg_msg_cookie reply;
 			checker_->create_reply(reply, d.data, read_le32(d.data, 4), src, now);
-			net_.send(d.from, std::span(reinterpret_cast<const std::uint8_t *>(&reply),
-						    sizeof(reply)));
+			if (net_.send(d.from, std::span(reinterpret_cast<const std::uint8_t *>(&reply),
+							sizeof(reply))))
+				++counters_.cookie_replies_sent;
 			return;
 		}
-		if (mac != noise::MacCheck::valid_mac1 && mac != noise::MacCheck::valid_cookie)
+		if (mac != noise::MacCheck::valid_mac1 && mac != noise::MacCheck::valid_cookie) {
+			++(type == XWG_MSG_HANDSHAKE_INITIATION ? counters_.initiations_failed
+								: counters_.responses_failed);
 			return dp_.count_drop(XWG_DROP_CONTROL_INVALID);
+		}
 		if (under_load && !ratelimiter_.allow(address_bytes(d.from), now))
 			return dp_.count_drop(XWG_DROP_CONTROL_RATELIMITED);
 		if (type == XWG_MSG_HANDSHAKE_INITIATION)
@@ -82,8 +86,11 @@ void Device::consume_initiation(const Datagram &d, std::uint64_t now)
 		return found ? found->handshake.get() : nullptr;
 	};
 	auto r = noise::Handshake::consume_initiation(identity_, d.data, lookup, now);
-	if (r.error != noise::HandshakeError::ok || !found)
+	if (r.error != noise::HandshakeError::ok || !found) {
+		++counters_.initiations_failed;
 		return dp_.count_drop(XWG_DROP_CONTROL_INVALID);
+	}
+	++counters_.initiations_received;
 	Peer &peer = *found;
 	peer.daemon_rx_bytes += d.data.size();
 	set_endpoint(peer, d.from);
@@ -101,21 +108,25 @@ void Device::consume_initiation(const Datagram &d, std::uint64_t now)
 	peer.timers.on_any_authenticated_packet_sent(now);
 	if (!begin_session(peer, now))
 		return;
-	if (net_.send(*peer.endpoint, bytes))
+	if (net_.send(*peer.endpoint, bytes)) {
 		peer.daemon_tx_bytes += sizeof(resp);
+		++counters_.responses_sent;
+	}
 }
 
 void Device::consume_response(const Datagram &d, std::uint64_t now)
 {
 	const std::uint32_t receiver = read_le32(d.data, 8);
 	auto entry = indices_.lookup(receiver);
-	if (!entry || entry->kind != noise::IndexTable::Kind::handshake)
+	Peer *peer = entry && entry->kind == noise::IndexTable::Kind::handshake
+			     ? peers_.by_id(entry->peer_id)
+			     : nullptr;
+	if (!peer || peer->handshake_index != receiver ||
+	    peer->handshake->consume_response(d.data) != noise::HandshakeError::ok) {
+		++counters_.responses_failed;
 		return dp_.count_drop(XWG_DROP_CONTROL_INVALID);
-	Peer *peer = peers_.by_id(entry->peer_id);
-	if (!peer || peer->handshake_index != receiver)
-		return dp_.count_drop(XWG_DROP_CONTROL_INVALID);
-	if (peer->handshake->consume_response(d.data) != noise::HandshakeError::ok)
-		return dp_.count_drop(XWG_DROP_CONTROL_INVALID);
+	}
+	++counters_.responses_received;
 	peer->daemon_rx_bytes += d.data.size();
 	set_endpoint(*peer, d.from);
 	peer->timers.on_any_authenticated_packet_received(now);
@@ -132,7 +143,8 @@ void Device::consume_cookie(const Datagram &d, std::uint64_t now)
 	auto entry = indices_.lookup(read_le32(d.data, 4));
 	Peer *peer = entry ? peers_.by_id(entry->peer_id) : nullptr;
 	if (!peer || peer->cookie.consume_reply(d.data, now) != noise::CookieError::ok)
-		dp_.count_drop(XWG_DROP_CONTROL_INVALID);
+		return dp_.count_drop(XWG_DROP_CONTROL_INVALID);
+	++counters_.cookie_replies_received;
 }
 
 // The handshake's index becomes the keypair's; the keypair goes into the data plane.

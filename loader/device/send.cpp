@@ -30,8 +30,10 @@ void Device::send_initiation(Peer &peer, bool retry)
 	peer.last_initiation_sent_ns = now;
 	peer.timers.on_any_authenticated_packet_traversal(now);
 	peer.timers.on_any_authenticated_packet_sent(now);
-	if (net_.send(*peer.endpoint, bytes))
+	if (net_.send(*peer.endpoint, bytes)) {
 		peer.daemon_tx_bytes += sizeof(msg);
+		++counters_.initiations_sent;
+	}
 	peer.timers.on_handshake_initiated(now);
 }
 
