@@ -1,5 +1,6 @@
 // device/daemon.cpp — set-up, event loop and teardown of one interface; see daemon.h.
 #include "loader/device/daemon.h"
+#include "loader/device/daemon_impl.h"
 
 #include "loader/kernel/attach.h"
 #include "loader/kernel/cpu_list.h"
@@ -50,8 +51,9 @@ constexpr std::uint64_t TICK_NS = 100'000'000ULL;
 // change: learned path MTUs expire (10 minutes by default) without a notification.
 constexpr std::uint64_t ROUTE_REFRESH_TICKS = 300;
 
-void log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log(const char *fmt, ...)
+} // namespace
+
+void daemon_log(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -60,6 +62,8 @@ void log(const char *fmt, ...)
 	std::fputc('\n', stderr);
 	va_end(ap);
 }
+
+namespace {
 
 void make_dir(const std::string &path, mode_t mode)
 {
@@ -81,8 +85,10 @@ void ensure_bpffs()
 	chmod(XWG_PIN_ROOT, 0700);
 }
 
+} // namespace
+
 // Replaces @path whole (a temporary file renamed over it), created with @mode.
-void write_file(const std::string &path, const std::string &text, mode_t mode = 0644)
+void write_file_atomic(const std::string &path, const std::string &text, mode_t mode)
 {
 	const std::string tmp = path + ".tmp";
 	const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -106,7 +112,7 @@ void write_file(const std::string &path, const std::string &text, mode_t mode = 
 		throw std::runtime_error(path + ": " + std::strerror(errno));
 }
 
-std::string read_text(const std::string &path)
+std::string read_text_file(const std::string &path)
 {
 	std::ifstream f(path);
 	if (!f)
@@ -116,12 +122,15 @@ std::string read_text(const std::string &path)
 	return ss.str();
 }
 
+namespace {
+
 long pid_in_file(const std::string &path)
 {
 	long pid = 0;
 	std::ifstream(path) >> pid;
 	return pid;
 }
+
 
 } // namespace
 
@@ -157,54 +166,6 @@ sigset_t daemon_stop_signals()
 	return mask;
 }
 
-struct Daemon::Impl {
-	std::string ifname;
-	std::string hidden;
-	TimerSettings timers;
-	std::vector<std::function<void()>> undo; // run in reverse at teardown
-	std::optional<DaemonLock> lock;
-	bool took_over = false;
-	bool restart = false; // teardown leaves the data plane to the next daemon
-	Netlink nl;
-	std::unique_ptr<Dataplane> dp;
-	UdpSockets udp;
-	RouteWatch route_watch;
-	bool routes_changed = false; // looked up again at the next tick
-	std::uint32_t socket_drops_seen[2] = {}; // SO_RXQ_OVFL of the IPv4 and IPv6 socket
-	std::unique_ptr<Device> device;
-	std::unique_ptr<ReassembledReceiver> reassembled;
-	std::unique_ptr<UapiServer> uapi;
-	std::unique_ptr<DaemonMetrics> metrics; // MetricsListen's endpoint, the counters file
-	std::uint64_t ticks = 0;
-	ring_buffer *ring = nullptr;
-	int epoll_fd = -1, timer_fd = -1, signal_fd = -1;
-	int visible_ifindex = 0;
-	RouteTable table;
-	// wg-quick's part (control/wg_quick_hooks.h): PreUp before the device exists, DNS once
-	// it has its addresses, PostUp last. A failed up undoes everything without the down
-	// hooks (wg-quick's trap runs only del_if); a down after a complete up runs PreDown,
-	// SaveConfig, then the undo log with DNS removed and, last, PostDown.
-	WgQuickSettings wg_quick;
-	std::string config_path; // for SaveConfig
-	bool file_mtu = false;	 // the file set MTU (SaveConfig writes it back)
-	bool up_complete = false;
-
-	KeepServing keep_serving();
-	void going_down();
-
-	void setup(const ParsedConfig &parsed);
-	bool can_take_over() const;
-	void take_over(const ParsedConfig &parsed);
-	void create_device();
-	void start_serving(const nlohmann::json &state_underlays, const ParsedConfig &parsed);
-	void save_running_state();
-	void teardown();
-	void watch(int fd);
-	void unwatch(int fd);
-	std::string handle_uapi(UapiOp op, std::string_view body);
-	void follow_tunnel_mtu();
-	void drain_udp(int fd);
-};
 
 void Daemon::Impl::watch(int fd)
 {
@@ -239,14 +200,14 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 		return;
 	}
 	if (leftovers_exist(ifname)) {
-		log("%s: removing what a daemon that died left behind", ifname.c_str());
+		daemon_log("%s: removing what a daemon that died left behind", ifname.c_str());
 		remove_leftovers(ifname);
 	}
 	if (link_exists(ifname))
 		throw std::runtime_error(ifname + ": a device with this name exists already");
 	if (link_exists(hidden))
 		throw std::runtime_error(hidden + ": a device with this name exists already");
-	write_file(pid_file_path(ifname), std::to_string(getpid()) + "\n");
+	write_file_atomic(pid_file_path(ifname), std::to_string(getpid()) + "\n");
 	undo.push_back([this] { unlink(pid_file_path(ifname).c_str()); });
 	wg_quick = parsed.wg_quick;
 	config_path = parsed.path;
@@ -327,7 +288,7 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	if (const char *e = std::getenv("XWG_RX_CPUMAP"); !(e && std::string(e) == "0")) {
 		const auto online = online_cpus();
 		if (online.size() >= 2 && dp->enable_rx_cpus(online, cfg) == 0)
-			log("rx_cpumap: %s: decrypting on the receiving CPU",
+			daemon_log("rx_cpumap: %s: decrypting on the receiving CPU",
 			    online[1] >= XWG_MAX_RX_CPUS ? "fewer than two online CPUs below 64"
 							 : std::strerror(errno));
 	}
@@ -364,7 +325,7 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 			undo.push_back([idx, fd] { xdp_detach_quiet(idx, fd); });
 		} else {
 			if (wanted == ReceivePath::automatic)
-				log("%s: no native XDP (%s): receiving on TC ingress", dev.c_str(),
+				daemon_log("%s: no native XDP (%s): receiving on TC ingress", dev.c_str(),
 				    why.c_str());
 			tc_ingress_attach(idx, dp->rx_tc_prog_fd(), dev);
 			const int fd = dp->rx_tc_prog_fd();
@@ -394,130 +355,6 @@ void Daemon::Impl::setup(const ParsedConfig &parsed)
 	start_serving(state_underlays, parsed);
 	run_hooks("PostUp", wg_quick.post_up, ifname, keep_serving());
 	up_complete = true;
-}
-
-// Everything a daemon that died left running, of which this daemon can be the owner:
-// the state files, the pins and both ends of the tunnel device.
-bool Daemon::Impl::can_take_over() const
-{
-	for (const auto &f : {state_file_path(ifname), running_file_path(ifname), pin_dir_path(ifname)})
-		if (access(f.c_str(), F_OK) != 0)
-			return false;
-	return link_exists(ifname) && link_exists(hidden);
-}
-
-// The data plane kept forwarding while no daemon ran: load the programs anew on the
-// pinned maps, put them in the old ones' places in one step each, and rebuild the device
-// around the maps. PreUp/PostUp and addresses were done by the first daemon and are not
-// done again; the teardown at the end is the same as for an interface set up here.
-void Daemon::Impl::take_over(const ParsedConfig &parsed)
-{
-	const auto began = std::chrono::steady_clock::now();
-	const nlohmann::json state = nlohmann::json::parse(read_text(state_file_path(ifname)), nullptr,
-							   false);
-	if (state.is_discarded() || !state.contains("underlays") || !state["underlays"].is_array())
-		throw std::runtime_error(state_file_path(ifname) + ": not a state file");
-	RunningState running = running_state_from_json(read_text(running_file_path(ifname)));
-	table = running.config.iface.table;
-	if (parsed.config.peers != running.config.peers ||
-	    parsed.config.iface.private_key != running.config.iface.private_key)
-		log("%s: the configuration file differs from the running configuration, which "
-		    "is kept (`wg syncconf` or a reload applies the file)",
-		    ifname.c_str());
-
-	write_file(pid_file_path(ifname), std::to_string(getpid()) + "\n");
-	undo.push_back([this] { unlink(pid_file_path(ifname).c_str()); });
-	// PreUp, DNS and PostUp ran for the first daemon; the down this one does later is
-	// the whole of wg-quick's (the file's hooks as they are now, as wg-quick reads them
-	// at down too).
-	wg_quick = parsed.wg_quick;
-	config_path = parsed.path;
-	file_mtu = parsed.config.iface.mtu != AUTOMATIC_MTU;
-	undo.push_back([this] {
-		if (up_complete)
-			run_hooks("PostDown", wg_quick.post_down, ifname);
-	});
-	DataplaneOptions opts;
-	opts.pin_dir = pin_dir_path(ifname);
-	opts.adopt = true;
-	try {
-		dp = std::make_unique<Dataplane>(opts);
-	} catch (const LayoutMismatch &e) {
-		throw std::runtime_error(
-			ifname + " is running without a daemon, but this xwg cannot take it over: " +
-			e.what() + ". It keeps forwarding with its current sessions. Restart it "
-			"cleanly: xwg down " + ifname + " && xwg up CONFIG");
-	}
-	// From here on a failure leaves the data plane running, as a crash would.
-	took_over = true;
-	undo.push_back([this] {
-		dp->unpin();
-		rmdir(pin_dir_path(ifname).c_str());
-	});
-	undo.push_back([this] { link_delete_quiet(nl, ifname); });
-	if (!wg_quick.dns_servers.empty())
-		undo.push_back([this] { dns_unset(ifname); });
-	visible_ifindex = link_ifindex(ifname);
-	const int hidden_ifindex = link_ifindex(hidden);
-
-	// Decryption CPUs: the cpumap's entries point at the old program; point them at ours.
-	auto cfg = dp->config();
-	if (!cfg)
-		throw std::runtime_error(std::string("reading the config map: ") + std::strerror(errno));
-	if (cfg->rx_cpus >= 2) {
-		std::vector<unsigned> cpus(cfg->rx_cpu_ids, cfg->rx_cpu_ids + cfg->rx_cpus);
-		dp->enable_rx_cpus(cpus, *cfg);
-		if (!dp->set_config(*cfg))
-			throw std::runtime_error(std::string("writing the config map: ") +
-						 std::strerror(errno));
-	}
-
-	// The key reaper's timer moves to this daemon's program (arming an armed one only
-	// changes its callback and period).
-	if (!dp->arm_key_reaper(XWG_KEY_REAPER_PERIOD_NS))
-		throw std::runtime_error(std::string("arming the key reaper: ") + std::strerror(errno));
-
-	tc_ingress_replace(hidden_ifindex, "xwg_tx", dp->tx_prog_fd(), hidden);
-	xdp_replace(visible_ifindex, "xwg_tun", dp->tun_prog_fd(), ifname);
-	std::vector<unsigned> underlay_ifindex;
-	nlohmann::json state_underlays = nlohmann::json::array();
-	for (const auto &u : state["underlays"]) {
-		const std::string dev = u.value("name", "");
-		const int idx = link_ifindex(dev);
-		if (u.value("receive", "") == "tc") {
-			tc_ingress_replace(idx, "xwg_rx_tc", dp->rx_tc_prog_fd(), dev);
-			const int fd = dp->rx_tc_prog_fd();
-			undo.push_back([idx, fd] { tc_ingress_detach_prog_quiet(idx, fd); });
-		} else {
-			xdp_replace(idx, "xwg_rx", dp->rx_prog_fd(), dev);
-			const int fd = dp->rx_prog_fd();
-			undo.push_back([idx, fd] { xdp_detach_quiet(idx, fd); });
-		}
-		underlay_ifindex.push_back(static_cast<unsigned>(idx));
-		state_underlays.push_back({{"name", dev}, {"ifindex", idx}, {"receive", u.value("receive", "")}});
-	}
-
-	udp.set_underlays(underlay_ifindex);
-	create_device();
-	Device::Found found;
-	found.peer_ids = running.peer_ids;
-	for (std::uint32_t id = 0; id < XWG_MAX_PEERS; ++id)
-		if (auto p = dp->peer(id); p && p->active)
-			found.peers[id] = *p;
-	found.keypairs = dp->pinned_keypairs();
-	found.allowed_ips = dp->pinned_allowed_ips();
-	try {
-		device->adopt(running.config, found);
-	} catch (...) {
-		sodium_memzero(found.keypairs.data(), found.keypairs.size() * sizeof(PinnedKeypair));
-		throw;
-	}
-	sodium_memzero(found.keypairs.data(), found.keypairs.size() * sizeof(PinnedKeypair));
-	start_serving(state_underlays, parsed);
-	up_complete = true;
-	const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began);
-	log("%s: took over the running data plane: %zu peers, %zu keypairs, in %.1f ms",
-	    ifname.c_str(), found.peers.size(), found.keypairs.size(), ms.count());
 }
 
 // The device, its UAPI server and the route hook; set up or taken over alike.
@@ -611,7 +448,7 @@ void Daemon::Impl::start_serving(const nlohmann::json &state_underlays, const Pa
 		{"started_ns", noise::boottime_ns()},
 		{"took_over", took_over},
 	};
-	write_file(state_file_path(ifname), state.dump(2) + "\n");
+	write_file_atomic(state_file_path(ifname), state.dump(2) + "\n");
 	undo.push_back([this] { unlink(state_file_path(ifname).c_str()); });
 	save_running_state();
 	undo.push_back([this] { unlink(running_file_path(ifname).c_str()); });
@@ -623,9 +460,9 @@ void Daemon::Impl::save_running_state()
 	RunningState running{device->config(), device->peer_ids()};
 	std::string text = running_state_to_json(running);
 	try {
-		write_file(running_file_path(ifname), text, 0600);
+		write_file_atomic(running_file_path(ifname), text, 0600);
 	} catch (const std::exception &e) {
-		log("%s: saving the running state: %s (a restart would not find it)",
+		daemon_log("%s: saving the running state: %s (a restart would not find it)",
 		    ifname.c_str(), e.what());
 	}
 	sodium_memzero(text.data(), text.size());
@@ -652,7 +489,7 @@ void Daemon::Impl::going_down()
 	try {
 		run_hooks("PreDown", wg_quick.pre_down, ifname, keep_serving());
 	} catch (const std::exception &e) {
-		log("%s", e.what());
+		daemon_log("%s", e.what());
 	}
 	if (!wg_quick.save_config)
 		return;
@@ -667,9 +504,9 @@ void Daemon::Impl::going_down()
 			if (auto learned = device->runtime(peer.public_key).endpoint)
 				peer.endpoint = learned;
 		save_config_file(config_path, wg_quick_file_text(running, wg_quick));
-		log("%s: configuration saved to %s", ifname.c_str(), config_path.c_str());
+		daemon_log("%s: configuration saved to %s", ifname.c_str(), config_path.c_str());
 	} catch (const std::exception &e) {
-		log("%s", e.what());
+		daemon_log("%s", e.what());
 	}
 }
 
@@ -689,7 +526,7 @@ std::string Daemon::Impl::handle_uapi(UapiOp op, std::string_view body)
 		device->apply(applied.config, applied.delta);
 		save_running_state();
 	} catch (const UapiError &e) {
-		log("uapi set refused: %s", e.what());
+		daemon_log("uapi set refused: %s", e.what());
 		response = uapi_errno_response(e.code());
 	}
 	// epoll forgot the closed sockets, and a new one may have an old one's number.
@@ -713,20 +550,20 @@ void Daemon::Impl::follow_tunnel_mtu()
 	next.iface.mtu = now;
 	try {
 		if (auto why = mtu_problem(next, now)) {
-			log("%s: %s; the MTU stays %u", ifname.c_str(), why->c_str(), cfg->mtu);
+			daemon_log("%s: %s; the MTU stays %u", ifname.c_str(), why->c_str(), cfg->mtu);
 			link_set_mtu(nl, ifname, cfg->mtu);
 			return;
 		}
 		link_set_mtu(nl, hidden, now);
 	} catch (const std::exception &e) {
-		log("%s: following the MTU: %s", ifname.c_str(), e.what());
+		daemon_log("%s: following the MTU: %s", ifname.c_str(), e.what());
 		return;
 	}
 	cfg->mtu = static_cast<__u16>(now);
 	dp->set_config(*cfg);
 	device->set_mtu(now);
 	save_running_state();
-	log("%s: MTU %u", ifname.c_str(), now);
+	daemon_log("%s: MTU %u", ifname.c_str(), now);
 }
 
 void Daemon::Impl::drain_udp(int fd)
@@ -790,7 +627,7 @@ void Daemon::Impl::teardown()
 		try {
 			step();
 		} catch (const std::exception &e) {
-			log("teardown: %s", e.what());
+			daemon_log("teardown: %s", e.what());
 		}
 	}
 	dp.reset();
@@ -837,14 +674,14 @@ void Daemon::hand_over_lock()
 int Daemon::run()
 {
 	Impl &d = *impl_;
-	log("%s is up (pid %d)", d.ifname.c_str(), static_cast<int>(getpid()));
+	daemon_log("%s is up (pid %d)", d.ifname.c_str(), static_cast<int>(getpid()));
 	for (;;) {
 		epoll_event events[16];
 		int n = epoll_wait(d.epoll_fd, events, 16, -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			log("epoll_wait: %s", std::strerror(errno));
+			daemon_log("epoll_wait: %s", std::strerror(errno));
 			return 1;
 		}
 		for (int i = 0; i < n; ++i) {
@@ -853,7 +690,7 @@ int Daemon::run()
 				signalfd_siginfo si{};
 				if (read(d.signal_fd, &si, sizeof(si)) == sizeof(si)) {
 					d.restart = static_cast<int>(si.ssi_signo) == RESTART_SIGNAL;
-					log("%s: signal %u, %s", d.ifname.c_str(), si.ssi_signo,
+					daemon_log("%s: signal %u, %s", d.ifname.c_str(), si.ssi_signo,
 					    d.restart ? "restarting (the data plane keeps running)"
 						      : "going down");
 					return 0;
