@@ -8,16 +8,19 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <iterator>
 #include <string>
 
 namespace {
 
-// libbpf's messages go to stderr, which the runtime logs; warnings and errors only.
+// libbpf's messages go to stderr, which the runtime logs: its warnings only, not the
+// netlink errors of the TC queries that find nothing (a clsact or a filter not there yet
+// is what xwg-cni expects), which libbpf also prints as warnings.
 int libbpf_print(libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (level == LIBBPF_DEBUG)
+	if (level == LIBBPF_DEBUG || std::strncmp(fmt, "Kernel error message", 20) == 0)
 		return 0;
 	return std::vfprintf(stderr, fmt, args);
 }

@@ -1,0 +1,398 @@
+// cni_e2e_test.cpp — xwg-cni on two container hosts (issue 17). Two node namespaces joined
+// by an underlay veth, each with xwg up (its peer: the other node, AllowedIPs: that node's
+// pod CIDR), a cni0 bridge from Debian's containernetworking-plugins and two pods,
+// wired the way a runtime does it: a namespace per pod, then the conflist's plugins in
+// order with libcni's chaining rules (name and cniVersion injected, each plugin given the
+// previous one's result; DEL in reverse order with the cached result).
+//
+//   pod a1, a2 (198.51.100.0/25)             pod b1, b2 (198.51.100.128/25)
+//        |  cni0 198.51.100.1                     |  cni0 198.51.100.129
+//   node a: xwg xcA<pid>  uA<pid> 192.0.2.1 <--> 192.0.2.2 uB<pid>  xwg xcB<pid> :node b
+//
+// What it shows: pod to pod across nodes (ping both ways, TCP with checksummed bytes, real
+// addresses) on the fast path (the tunnel devices carry nothing once the session is up);
+// the underlay carries only type-4 messages and no pod address in the clear; pods on one
+// node talk over the bridge; a packet too big for the tunnel gets the kernel's
+// frag-needed; CHECK; DEL leaves no map entry, program or qdisc and is idempotent, even
+// without a result or a namespace; ADD after DEL works; a DEL while another pod's traffic
+// flows costs that traffic nothing.
+#include <catch2/catch.hpp>
+
+#include "netns_lab.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+using namespace xwg::lab;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char *NODE_NS = "cniN"; // + pid + a/b
+constexpr const char *POD_NS = "cniP";	// + pid + a1...
+
+std::string cni_binary()
+{
+	return XWG_CNI_BINARY;
+}
+
+// CNI_PATH: the reference plugins and xwg-cni side by side.
+struct PluginDir {
+	TempDir dir;
+	explicit PluginDir(const std::string &path) : dir(path)
+	{
+		for (const char *p : {"bridge", "host-local"}) {
+			require_tool("/usr/lib/cni/" + std::string(p));
+			must("ln -s /usr/lib/cni/" + std::string(p) + " " + dir.file(p));
+		}
+		must("ln -s " + quote(cni_binary()) + " " + dir.file("xwg-cni"));
+	}
+};
+
+struct Node {
+	char side;
+	Netns ns;
+	std::string underlay, ifname, subnet, gateway;
+	json conflist;
+	std::unique_ptr<XwgIface> xwg;
+
+	Node(char s, const TempDir &dir)
+		: side(s), ns(NODE_NS + PID + s), underlay(std::string("uN") + s + PID),
+		  ifname(std::string("xcN") + s + PID),
+		  subnet(s == 'a' ? "198.51.100.0/25" : "198.51.100.128/25"),
+		  gateway(s == 'a' ? "198.51.100.1" : "198.51.100.129")
+	{
+		conflist = {{"cniVersion", "1.0.0"},
+			    {"name", "podnet"},
+			    {"plugins",
+			     {{{"type", "bridge"},
+			       {"bridge", "cni0"},
+			       {"isGateway", true},
+			       {"ipMasq", false},
+			       {"ipam",
+				{{"type", "host-local"},
+				 {"subnet", subnet},
+				 {"dataDir", dir.file(std::string("ipam-") + s)},
+				 {"routes", {{{"dst", "0.0.0.0/0"}}}}}}},
+			      {{"type", "xwg-cni"}, {"interface", ifname}}}}};
+	}
+	std::string pin(const std::string &map) const
+	{
+		return "/sys/fs/bpf/xwg/" + ifname + "/" + map;
+	}
+	// Entries of the pods map.
+	std::size_t pod_entries() const
+	{
+		return json::parse(must("bpftool -j map dump pinned " + pin("pods"))).size();
+	}
+};
+
+struct Pod {
+	Node &node;
+	std::string id;
+	std::unique_ptr<Netns> ns;
+	json result; // the chain's result, cached as a runtime does for DEL and CHECK
+	std::string address;
+	std::string host_veth;
+
+	Pod(Node &n, const std::string &name) : node(n), id("pod-" + name + "-" + PID) {}
+	std::string netns_path() const { return "/run/netns/" + std::string(POD_NS) + PID + id; }
+};
+
+// One plugin run: libcni's injection, the environment, stdin from a file.
+struct Runtime {
+	const TempDir &dir;
+	std::string cni_path;
+	int runs = 0;
+
+	Result plugin(const Pod &pod, const json &plugin_conf, const std::string &command,
+		      const json *prev)
+	{
+		json conf = plugin_conf;
+		conf["name"] = pod.node.conflist["name"];
+		conf["cniVersion"] = pod.node.conflist["cniVersion"];
+		if (prev)
+			conf["prevResult"] = *prev;
+		const std::string in = dir.file("stdin" + std::to_string(++runs) + ".json");
+		std::ofstream(in) << conf.dump();
+		const std::string type = conf["type"];
+		return sh("CNI_COMMAND=" + command + " CNI_CONTAINERID=" + pod.id + " CNI_NETNS=" +
+				  pod.netns_path() + " CNI_IFNAME=eth0 CNI_PATH=" + cni_path + " " +
+				  pod.node.ns.nsenter() + cni_path + "/" + type + " < " + in +
+				  " 2>>" + dir.file("plugins.log"),
+			  60);
+	}
+
+	void add(Pod &pod)
+	{
+		pod.ns = std::make_unique<Netns>(std::string(POD_NS) + PID + pod.id);
+		json prev;
+		bool first = true;
+		for (const json &p : pod.node.conflist["plugins"]) {
+			Result r = plugin(pod, p, "ADD", first ? nullptr : &prev);
+			INFO(p["type"] << " ADD: " << r.out << "\n"
+				       << read_file(dir.file("plugins.log")));
+			REQUIRE(r.rc == 0);
+			prev = json::parse(r.out);
+			first = false;
+		}
+		pod.result = prev;
+		const std::string cidr = prev["ips"][0]["address"];
+		pod.address = cidr.substr(0, cidr.find('/'));
+		for (const json &i : prev["interfaces"])
+			if (!i.contains("sandbox") && i["name"] != "cni0")
+				pod.host_veth = i["name"];
+		REQUIRE(!pod.host_veth.empty());
+	}
+
+	// DEL of one plugin of the chain (0: bridge, 1: xwg-cni).
+	Result del_one(const Pod &pod, int index, bool with_result = true)
+	{
+		return plugin(pod, pod.node.conflist["plugins"][index], "DEL",
+			      with_result ? &pod.result : nullptr);
+	}
+
+	void del(Pod &pod)
+	{
+		for (int i = 1; i >= 0; --i) {
+			Result r = del_one(pod, i);
+			INFO("DEL: " << r.out << "\n" << read_file(dir.file("plugins.log")));
+			REQUIRE(r.rc == 0);
+		}
+		pod.ns.reset();
+	}
+
+	Result check(const Pod &pod)
+	{
+		return plugin(pod, pod.node.conflist["plugins"][1], "CHECK", &pod.result);
+	}
+};
+
+std::string node_conf(const Node &self, const Node &other, const std::string &key,
+		      const std::string &other_pub)
+{
+	return "[Interface]\nPrivateKey = " + key + "\nListenPort = 51820\nAddress = 203.0.113." +
+	       std::string(self.side == 'a' ? "1" : "2") + "/32\nUnderlay = " + self.underlay +
+	       "\n\n[Peer]\nPublicKey = " + other_pub + "\nAllowedIPs = " + other.subnet +
+	       "\nEndpoint = 192.0.2." + (other.side == 'a' ? "1" : "2") + ":51820\n";
+}
+
+bool ping(const Pod &from, const Pod &to, int count = 3)
+{
+	return from.ns->try_in("ping -c " + std::to_string(count) + " -i 0.05 -W 2 " + to.address,
+			       30)
+		       .rc == 0;
+}
+
+// TCP from one pod to another: the payload's sha256 and the source address the receiver
+// saw. "" on success, else what failed.
+std::string pod_tcp(const TempDir &dir, const Pod &from, const Pod &to, const Payload &p)
+{
+	static int port = 6100;
+	const std::string port_s = std::to_string(++port);
+	const std::string sum = dir.file("sum" + port_s), peer = dir.file("peer" + port_s);
+	Child rx = Child::spawn({"nsenter", "--net=" + to.netns_path(), "socat", "-u",
+				 "TCP4-LISTEN:" + port_s + ",bind=" + to.address + ",reuseaddr",
+				 "SYSTEM:echo $SOCAT_PEERADDR > " + peer + "; sha256sum > " + sum},
+				dir.file("socat.log"));
+	if (!wait_until(
+		    [&] {
+			    return to.ns->try_in("ss -Hltn sport = :" + port_s).out.find(port_s) !=
+				   std::string::npos;
+		    },
+		    5s))
+		return "receiver did not listen";
+	Result r = sh(from.ns->nsenter() + "socat -u FILE:" + p.path + " TCP4:" + to.address + ":" +
+			      port_s,
+		      120);
+	if (r.rc != 0)
+		return "sender failed: " + r.out;
+	if (rx.wait(30s) != 0)
+		return "receiver did not finish";
+	if (read_file(sum).substr(0, 64) != p.sha256)
+		return "sha256 mismatch";
+	const std::string seen = read_file(peer);
+	if (seen.substr(0, seen.find('\n')) != from.address)
+		return "receiver saw " + seen + " instead of " + from.address;
+	return "";
+}
+
+struct Capture {
+	std::string file;
+	Child proc;
+	Capture(const Node &n, const TempDir &dir, const std::string &name)
+		: file(dir.file(name + ".pcap"))
+	{
+		const std::string log = dir.file(name + ".log");
+		proc = Child::spawn({"nsenter", "--net=" + n.ns.path(), "tcpdump", "-i", n.underlay,
+				     "-U", "-n", "-w", file},
+				    log);
+		REQUIRE(wait_until(
+			[&] { return read_file(log).find("listening on") != std::string::npos; },
+			10s));
+	}
+	// Packets of the capture that match a tcpdump filter.
+	std::size_t count(const std::string &filter) const
+	{
+		const std::string out =
+			must("tcpdump -n -r " + file + " " + quote(filter) + " 2>/dev/null");
+		return static_cast<std::size_t>(std::count(out.begin(), out.end(), '\n'));
+	}
+};
+
+// The id of the TC ingress program on a node's device (xwg_pod_tx on a pod veth).
+std::string prog_id_on(const Node &n, const std::string &dev)
+{
+	const std::string out = n.ns.in("tc filter show dev " + dev + " ingress");
+	const auto at = out.find(" id ");
+	REQUIRE(at != std::string::npos);
+	return out.substr(at + 4, out.find(' ', at + 4) - at - 4);
+}
+
+// The tunnel devices' packet counters of both nodes.
+std::uint64_t tunnel_packets(const Node &a, const Node &b)
+{
+	LinkStats sa = link_stats(a.ns, a.ifname), sb = link_stats(b.ns, b.ifname);
+	return sa.rx_packets + sa.tx_packets + sb.rx_packets + sb.tx_packets;
+}
+
+} // namespace
+
+TEST_CASE("xwg-cni: pods on two nodes, encrypted between them in BPF", "[netns][cni]")
+{
+	for (const char *t : {"bpftool", "tcpdump", "socat", "ping", "jq"})
+		require_tool(t);
+	remove_stale_namespaces(NODE_NS);
+	remove_stale_namespaces(POD_NS);
+	TempDir dir("/tmp/xwg-cni-test-" + PID);
+	PluginDir plugins(dir.file("bin"));
+	Runtime rt{dir, plugins.dir.path};
+
+	Node a('a', dir), b('b', dir);
+	must("ip link add " + a.underlay + " netns " + a.ns.name + " type veth peer name " +
+	     b.underlay + " netns " + b.ns.name);
+	a.ns.in("ip addr add 192.0.2.1/24 dev " + a.underlay);
+	a.ns.in("ip link set " + a.underlay + " up");
+	b.ns.in("ip addr add 192.0.2.2/24 dev " + b.underlay);
+	b.ns.in("ip link set " + b.underlay + " up");
+	const std::string ka = gen_private(), kb = gen_private();
+	std::ofstream(dir.file(a.ifname + ".conf")) << node_conf(a, b, ka, pub_of(kb));
+	std::ofstream(dir.file(b.ifname + ".conf")) << node_conf(b, a, kb, pub_of(ka));
+	a.xwg = std::make_unique<XwgIface>(a.ns, Tunnel::xwg_binary(), a.ifname);
+	b.xwg = std::make_unique<XwgIface>(b.ns, Tunnel::xwg_binary(), b.ifname);
+	a.xwg->up(dir.file(a.ifname + ".conf"));
+	b.xwg->up(dir.file(b.ifname + ".conf"));
+	// The map exists before any pod does.
+	REQUIRE(a.pod_entries() == 0);
+
+	Pod a1(a, "a1"), a2(a, "a2"), b1(b, "b1"), b2(b, "b2");
+	for (Pod *p : {&a1, &a2, &b1, &b2})
+		rt.add(*p);
+	CHECK(a.pod_entries() == 2);
+	CHECK(b.pod_entries() == 2);
+	CHECK(a.ns.in("tc filter show dev " + a1.host_veth + " ingress").find("xwg_pod_tx") !=
+	      std::string::npos);
+	CHECK(rt.check(a1).rc == 0);
+
+	// The first packet finds no session: it takes the tunnel device while the handshake
+	// runs. After that, and once TCP has learned the tunnel's MTU, the fast path alone.
+	REQUIRE(wait_until([&] { return ping(a1, b1, 1); }, 15s, 200ms));
+	const Payload &p = payload(2 << 20);
+	REQUIRE(pod_tcp(dir, a1, b1, p) == "");
+	REQUIRE(pod_tcp(dir, b2, a2, p) == "");
+
+	{
+		INFO("across nodes: fast path, only type-4 messages on the underlay, real "
+		     "addresses");
+		const std::uint64_t before = tunnel_packets(a, b);
+		// XDP takes received frames before a capture's tap: each node's capture shows
+		// what that node sends, so both nodes capture.
+		Capture cap_a(a, dir, "underlay-a"), cap_b(b, dir, "underlay-b");
+		CHECK(ping(a1, b1, 20));
+		CHECK(ping(b1, a1, 20));
+		CHECK(ping(a2, b2, 5));
+		CHECK(pod_tcp(dir, a1, b1, p) == "");
+		CHECK(pod_tcp(dir, b2, a2, p) == "");
+		cap_a.proc.stop();
+		cap_b.proc.stop();
+		CHECK(tunnel_packets(a, b) == before);
+		// 2 MiB of TCP is over 1400 full-sized segments from each sender.
+		for (const Capture *cap : {&cap_a, &cap_b}) {
+			CHECK(cap->count("udp port 51820 and udp[8] = 4") > 1400);
+			CHECK(cap->count("ip and not (udp port 51820 and udp[8] = 4)") == 0);
+			CHECK(cap->count("net 198.51.100.0/24") == 0);
+		}
+		CHECK(a.xwg->drops().count("auth_failed") == 0);
+	}
+
+	{
+		INFO("same node: the bridge, nothing on the underlay");
+		Capture cap(a, dir, "same-node");
+		CHECK(ping(a1, a2, 5));
+		CHECK(pod_tcp(dir, a2, a1, p) == "");
+		cap.proc.stop();
+		CHECK(cap.count("ip") == 0);
+	}
+
+	{
+		INFO("too big for the tunnel: the kernel's path answers frag-needed");
+		// Pods have 1500-byte links (no "mtu" in the conflist), the tunnel 1420.
+		Result r = a2.ns->try_in("ping -c 1 -W 2 -M do -s 1472 " + b2.address);
+		CHECK(r.rc != 0);
+		CHECK(r.out.find("mtu = 1420") != std::string::npos);
+		CHECK(ping(a2, b2, 3));
+	}
+
+	{
+		INFO("DEL removes every trace, twice, without result or namespace; ADD again");
+		const std::string veth = b2.host_veth;
+		const std::string id = prog_id_on(b, veth);
+		// A pod deleted while another pod's traffic flows: none of it is lost.
+		Child flood = Child::spawn({"nsenter", "--net=" + a1.netns_path(), "ping", "-c",
+					    "100", "-i", "0.02", "-W", "2", b1.address},
+					   dir.file("flood.log"));
+		Result r = rt.del_one(b2, 1);
+		CHECK(r.rc == 0);
+		CHECK(r.out == "");
+		CHECK(b.pod_entries() == 1);
+		CHECK(b.ns.in("tc qdisc show dev " + veth).find("clsact") == std::string::npos);
+		CHECK(wait_until([&] { return sh("bpftool prog show id " + id).rc != 0; }, 5s));
+		CHECK(rt.del_one(b2, 1).rc == 0);
+		CHECK(rt.del_one(b2, 1, false).rc == 0);
+		CHECK(rt.check(b2).rc != 0);
+		CHECK(flood.wait(20s) == 0);
+		CHECK(read_file(dir.file("flood.log")).find(" 0% packet loss") !=
+		      std::string::npos);
+
+		// The rest of the chain, the namespace gone, then DEL once more.
+		REQUIRE(rt.del_one(b2, 0).rc == 0);
+		b2.ns.reset();
+		CHECK(rt.del_one(b2, 1).rc == 0);
+		CHECK(rt.del_one(b2, 1, false).rc == 0);
+
+		rt.add(b2);
+		CHECK(b.pod_entries() == 2);
+		CHECK(ping(a2, b2, 3));
+		const std::uint64_t before = tunnel_packets(a, b);
+		CHECK(ping(b2, a1, 10));
+		CHECK(tunnel_packets(a, b) == before);
+	}
+
+	{
+		INFO("every pod deleted: the map is empty, no program or qdisc is left");
+		std::vector<std::string> ids;
+		for (Pod *p : {&a1, &a2, &b1, &b2}) {
+			const std::string veth = p->host_veth;
+			ids.push_back(prog_id_on(p->node, veth));
+			CHECK(rt.del_one(*p, 1).rc == 0);
+			CHECK(p->node.ns.in("tc qdisc show dev " + veth).find("clsact") ==
+			      std::string::npos);
+			rt.del(*p);
+		}
+		CHECK(a.pod_entries() == 0);
+		CHECK(b.pod_entries() == 0);
+		for (const std::string &id : ids)
+			CHECK(wait_until([&] { return sh("bpftool prog show id " + id).rc != 0; },
+					 5s));
+	}
+}
