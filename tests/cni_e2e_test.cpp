@@ -5,17 +5,20 @@
 // order with libcni's chaining rules (name and cniVersion injected, each plugin given the
 // previous one's result; DEL in reverse order with the cached result).
 //
-//   pod a1, a2 (198.51.100.0/25)             pod b1, b2 (198.51.100.128/25)
+//   pod a1, a2 (198.51.100.0/25,             pod b1, b2 (198.51.100.128/25,
+//               fd00:a1::/64)                            fd00:b1::/64)
 //        |  cni0 198.51.100.1                     |  cni0 198.51.100.129
-//   node a: xwg xcA<pid>  uA<pid> 192.0.2.1 <--> 192.0.2.2 uB<pid>  xwg xcB<pid> :node b
+//   node a: xwg xcNa<pid> uNa<pid> 192.0.2.1 <--> 192.0.2.2 uNb<pid> xwg xcNb<pid> :node b
 //
-// What it shows: pod to pod across nodes (ping both ways, TCP with checksummed bytes, real
-// addresses) on the fast path (the tunnel devices carry nothing once the session is up);
-// the underlay carries only type-4 messages and no pod address in the clear; pods on one
-// node talk over the bridge; a packet too big for the tunnel gets the kernel's
-// frag-needed; CHECK; DEL leaves no map entry, program or qdisc and is idempotent, even
-// without a result or a namespace; ADD after DEL works; a DEL while another pod's traffic
-// flows costs that traffic nothing.
+// What it shows: pod to pod across nodes (ping both ways over IPv4 and IPv6, TCP with
+// checksummed bytes, real addresses) on the fast path (the tunnel devices carry no pod
+// packet once the session is up and TCP knows the tunnel's MTU); the underlay carries only
+// type-4 messages and no pod address in the clear; pods on one node talk over the bridge;
+// a packet too big for the tunnel gets the kernel's frag-needed / Packet Too Big; CHECK;
+// DEL leaves no map entry, program or qdisc and is idempotent, even without a result or a
+// namespace; ADD after DEL works; a DEL while another pod's traffic flows costs that
+// traffic nothing. Then pods at the tunnel's MTU (fast path from the first byte), and a
+// node with wireguard-go and routes instead of xwg.
 #include <catch2/catch.hpp>
 
 #include "netns_lab.h"
@@ -374,7 +377,9 @@ TEST_CASE("xwg-cni: pods on two nodes, encrypted between them in BPF", "[netns][
 		require_tool(t);
 	remove_stale_namespaces(NODE_NS);
 	remove_stale_namespaces(POD_NS);
-	Lab lab(LabOptions{});
+	LabOptions o;
+	o.ipv6 = true; // pods with an IPv4 and an IPv6 address each
+	Lab lab(o);
 	Node &a = lab.a, &b = lab.b;
 	Runtime &rt = lab.rt;
 	const TempDir &dir = lab.dir;
@@ -384,8 +389,8 @@ TEST_CASE("xwg-cni: pods on two nodes, encrypted between them in BPF", "[netns][
 	Pod a1(a, "a1"), a2(a, "a2"), b1(b, "b1"), b2(b, "b2");
 	for (Pod *p : {&a1, &a2, &b1, &b2})
 		rt.add(*p);
-	CHECK(a.pod_entries() == 2);
-	CHECK(b.pod_entries() == 2);
+	CHECK(a.pod_entries() == 4);
+	CHECK(b.pod_entries() == 4);
 	CHECK(a.ns.in("tc filter show dev " + a1.host_veth + " ingress").find("xwg_pod_tx") !=
 	      std::string::npos);
 	CHECK(rt.check(a1).rc == 0);
@@ -407,6 +412,8 @@ TEST_CASE("xwg-cni: pods on two nodes, encrypted between them in BPF", "[netns][
 		CHECK(ping(a1, b1, 20));
 		CHECK(ping(b1, a1, 20));
 		CHECK(ping(a2, b2, 5));
+		CHECK(ping(a2, b2, 5, 6));
+		CHECK(ping(b1, a1, 5, 6));
 		CHECK(pod_tcp(dir, a1, b1, p) == "");
 		CHECK(pod_tcp(dir, b2, a2, p) == "");
 		cap_a.stop();
@@ -432,11 +439,17 @@ TEST_CASE("xwg-cni: pods on two nodes, encrypted between them in BPF", "[netns][
 	}
 
 	{
-		INFO("too big for the tunnel: the kernel's path answers frag-needed");
+		INFO("too big for the tunnel: the kernel's path answers frag-needed / Packet Too "
+		     "Big");
 		// Pods have 1500-byte links (no "mtu" in the conflist), the tunnel 1420.
 		Result r = a2.ns->try_in("ping -c 1 -W 2 -M do -s 1472 " + b2.address);
 		CHECK(r.rc != 0);
 		CHECK(r.out.find("mtu = 1420") != std::string::npos);
+		// IPv6: Packet Too Big from the node, as the tunnel device's MTU is exceeded.
+		r = a2.ns->try_in("ping -c 1 -W 2 -M do -s 1452 " + b2.address6);
+		CHECK(r.rc != 0);
+		CHECK(r.out.find("Packet too big: mtu=1420") != std::string::npos);
+		CHECK(ping(a2, b2, 3, 6));
 		CHECK(ping(a2, b2, 3));
 	}
 
@@ -451,7 +464,7 @@ TEST_CASE("xwg-cni: pods on two nodes, encrypted between them in BPF", "[netns][
 		Result r = rt.del_one(b2, 1);
 		CHECK(r.rc == 0);
 		CHECK(r.out == "");
-		CHECK(b.pod_entries() == 1);
+		CHECK(b.pod_entries() == 2);
 		CHECK(b.ns.in("tc qdisc show dev " + veth).find("clsact") == std::string::npos);
 		CHECK(wait_until([&] { return sh("bpftool prog show id " + id).rc != 0; }, 5s));
 		CHECK(rt.del_one(b2, 1).rc == 0);
@@ -468,7 +481,7 @@ TEST_CASE("xwg-cni: pods on two nodes, encrypted between them in BPF", "[netns][
 		CHECK(rt.del_one(b2, 1, false).rc == 0);
 
 		rt.add(b2);
-		CHECK(b.pod_entries() == 2);
+		CHECK(b.pod_entries() == 4);
 		CHECK(ping(a2, b2, 3));
 		TunnelTaps taps(a, b, dir, "readd");
 		CHECK(ping(b2, a1, 10));
