@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh — build everything, then run every benchmark: the AEAD and handshake micro
 # benches, the data plane per-packet bench, the live-tunnel iperf3 bench
-# (tunnel_bench.sh; its BENCH_* knobs pass through) and the 65,536-peer scale bench
+# (tunnel_bench.sh; its BENCH_* knobs pass through), pods across two nodes
+# (cni_bench.sh) and the 65,536-peer scale bench
 # (scale_bench.sh, xwg against wireguard-go) and the handshake flood (flood_bench, xwg
 # against wireguard-go). Needs root for the BPF ones.
 set -euo pipefail
@@ -16,6 +17,8 @@ for b in aead_bench handshake_bench dataplane_bench flood_bench; do
 done
 say "tunnel_bench.sh (iperf3 through bare veth, wireguard-go, xwg)"
 timeout 3600 bash bench/tunnel_bench.sh || { echo "tunnel_bench.sh failed (exit $?)"; rc=1; }
+say "cni_bench.sh (pod to pod across nodes: xwg-cni's fast path, routing via xwg0, wireguard-go)"
+timeout 1800 bash bench/cni_bench.sh || { echo "cni_bench.sh failed (exit $?)"; rc=1; }
 say "scale_bench.sh (65,536 peers: up, dump, memory, live changes; xwg, wireguard-go)"
 timeout 3600 bash bench/scale_bench.sh || { echo "scale_bench.sh failed (exit $?)"; rc=1; }
 exit $rc

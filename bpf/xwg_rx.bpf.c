@@ -42,6 +42,7 @@
 #include "bpf/lib/replay.h"
 #include "bpf/lib/aead_bpf.h"
 #include "bpf/lib/csum.h"
+#include "bpf/lib/pods.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -231,11 +232,14 @@ static __always_inline int rx_strip_skb(struct __sk_buff *skb, __u32 plain_off, 
 }
 
 /* Strip the outer headers, padding and tag, leaving Ethernet + the inner packet of
- * @inner_len bytes, and send it into the tunnel device (the hidden end of the veth). */
+ * @inner_len bytes, and send it into the tunnel device (the hidden end of the veth), or
+ * into the veth of the local pod it is for (bpf/lib/pods.h): the pod's end of that veth
+ * has GRO on (xwg-cni), which lets it take redirected XDP frames. */
 static __always_inline int rx_deliver(void *ctx, enum rx_hook hook, struct xwg_config *cfg,
 				      __u32 plain_off, __u32 inner_len, __u16 proto)
 {
 	void *data, *data_end;
+	struct xwg_pod *pod;
 	struct ethhdr *eth;
 
 	if (hook == RX_XDP) {
@@ -256,9 +260,15 @@ static __always_inline int rx_deliver(void *ctx, enum rx_hook hook, struct xwg_c
 	eth = data;
 	if ((void *)(eth + 1) > data_end)
 		return xwg_drop(XWG_DROP_RX_REDIRECT_FAILED, rx_dropped(hook));
+	eth->h_proto = proto;
+	pod = xwg_pod_for_dst(eth + 1, data_end, proto);
+	if (pod) {
+		__builtin_memcpy(eth->h_dest, pod->pod_mac, ETH_ALEN);
+		__builtin_memcpy(eth->h_source, pod->host_mac, ETH_ALEN);
+		return bpf_redirect(pod->host_ifindex, 0);
+	}
 	__builtin_memcpy(eth->h_dest, cfg->tunnel_mac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, cfg->hidden_mac, ETH_ALEN);
-	eth->h_proto = proto;
 	return bpf_redirect(cfg->tunnel_ifindex, 0);
 }
 

@@ -10,6 +10,8 @@ PKGS=(
   libsystemd-dev
   # tests
   catch2 iproute2 iputils-ping socat jq wireguard-tools wireguard-go iperf3 ethtool tcpdump
+  # the CNI plugin's test (cni_e2e_test): the reference bridge and host-local plugins
+  containernetworking-plugins
   # the systemd unit's test: systemd-analyze verify; setpriv applies its capabilities
   systemd util-linux
   # man pages and the .deb (man_test, package_test): groff and mandoc check the pages, man

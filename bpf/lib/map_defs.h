@@ -125,6 +125,15 @@ struct {
 	__type(value, struct xwg_key_reaper);
 } key_reaper SEC(".maps");
 
+/* The node's pods by address (include/xwg/maps.h); filled by xwg-cni, empty without it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XWG_MAX_PODS);
+	__type(key, struct xwg_pod_key);
+	__type(value, struct xwg_pod);
+} pods SEC(".maps");
+
 static __always_inline struct xwg_config *xwg_config_get(void)
 {
 	__u32 zero = 0;

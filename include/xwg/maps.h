@@ -42,6 +42,7 @@
 #define XWG_MAP_RX_CPUMAP "rx_cpumap"
 #define XWG_MAP_LAYOUT "layout"
 #define XWG_MAP_KEY_REAPER "key_reaper"
+#define XWG_MAP_PODS "pods"
 
 enum xwg_map_sizes {
 	XWG_MAX_KEYPAIRS = 3 * XWG_MAX_PEERS,  /* previous, current, next per peer */
@@ -51,6 +52,7 @@ enum xwg_map_sizes {
 	XWG_MAX_PLAINTEXT = XWG_MAX_MTU,        /* largest padded packet the data plane seals */
 	XWG_MAX_RX_CPUS = 64,                   /* rx_cpumap entries: CPU ids 0..63 */
 	XWG_RX_CPUMAP_QSIZE = 2048,             /* frames queued per CPU */
+	XWG_MAX_PODS = 16384,                   /* `pods` entries: addresses of local pods */
 };
 
 /* The one entry of `config` (array, key 0). */
@@ -272,6 +274,29 @@ XWG_STATIC_ASSERT(sizeof(struct xwg_key_reaper_request) >= 14, "test-run input t
 struct xwg_staged_packet {
 	struct xwg_event event;
 	__u8 data[XWG_STAGED_MAX_LEN];
+};
+
+/* `pods` (hash), written by the CNI plugin xwg-cni: the addresses of the pods on this
+ * node. xwg_rx delivers a decrypted packet for one of them straight into its veth
+ * (skipping bridge, routing and tunnel device); the pod's own TX program (xwg_pod_tx)
+ * finds nothing here and needs nothing. Key: one address, IPv4 in the first 4 bytes. */
+struct xwg_pod_key {
+	__u32 family;                   /* XWG_AF_INET or XWG_AF_INET6 */
+	__u8 addr[16];
+};
+
+struct xwg_pod {
+	__u32 host_ifindex;             /* the pod veth's end on the node: redirect here */
+	__u8 pod_mac[6];                /* the pod's own interface: destination MAC */
+	__u8 host_mac[6];               /* the node's end: source MAC */
+	__u64 owner;                    /* which ADD made it (container id and interface,
+	                                 * hashed): what DEL removes, even without a result */
+	__u32 flags;                    /* enum xwg_pod_flags */
+	__u32 pad0;
+};
+
+enum xwg_pod_flags {
+	XWG_POD_OWN_CLSACT = 1 << 0,    /* xwg-cni created the veth's clsact: DEL removes it */
 };
 
 #endif /* XWG_MAPS_H */

@@ -124,6 +124,11 @@ void reuse_pinned_maps(bpf_object *rx, const std::string &dir, const xwg_layout 
 
 } // namespace
 
+void adopt_pinned_maps(bpf_object *obj, const std::string &pin_dir)
+{
+	reuse_pinned_maps(obj, pin_dir, map_layout_digest(obj));
+}
+
 Dataplane::Dataplane(const DataplaneOptions &opts) : pin_dir_(opts.pin_dir), adopted_(opts.adopt)
 {
 	try {

@@ -21,6 +21,7 @@ struct xwg_rx;
 struct xwg_tx;
 struct xwg_tun;
 struct xwg_ctl;
+struct bpf_object;
 
 namespace xwg {
 
@@ -40,6 +41,12 @@ public:
 	using std::runtime_error::runtime_error;
 };
 
+
+// Points every named map of @obj (opened, not yet loaded, declaring bpf/lib/map_defs.h's
+// maps) at its pin in @pin_dir, as a take-over does: another program (xwg-cni's
+// xwg_pod_tx) then runs on the interface's own maps. Throws LayoutMismatch when the pins'
+// layout is not this build's, std::runtime_error on other failures.
+void adopt_pinned_maps(bpf_object *obj, const std::string &pin_dir);
 
 using DropCounters = std::array<uint64_t, XWG_DROP_REASON_MAX>;
 

@@ -107,7 +107,7 @@ rtnl_route *make_route(int ifindex, const Cidr &prefix, const RouteTable &table)
 }
 
 // Legacy ethtool "set" commands, each one feature.
-void ethtool_set(const std::string &name, std::uint32_t cmd, const char *feature)
+void ethtool_set(const std::string &name, std::uint32_t cmd, const char *feature, bool on = false)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -116,7 +116,7 @@ void ethtool_set(const std::string &name, std::uint32_t cmd, const char *feature
 		throw std::runtime_error(std::string("ethtool socket: ") + std::strerror(errno));
 	ethtool_value value{};
 	value.cmd = cmd;
-	value.data = 0;
+	value.data = on ? 1 : 0;
 	ifreq ifr{};
 	std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
 	ifr.ifr_data = reinterpret_cast<char *>(&value);
@@ -124,8 +124,8 @@ void ethtool_set(const std::string &name, std::uint32_t cmd, const char *feature
 	int saved = errno;
 	close(fd);
 	if (rc < 0)
-		throw std::runtime_error(name + ": turning " + feature +
-					 " off: " + std::strerror(saved));
+		throw std::runtime_error(name + ": turning " + feature + (on ? " on: " : " off: ") +
+					 std::strerror(saved));
 }
 
 } // namespace
@@ -410,6 +410,11 @@ void offloads_off(const std::string &name)
 void gro_off(const std::string &name)
 {
 	ethtool_set(name, ETHTOOL_SGRO, "GRO");
+}
+
+void gro_on(const std::string &name)
+{
+	ethtool_set(name, ETHTOOL_SGRO, "GRO", true);
 }
 
 } // namespace xwg

@@ -71,5 +71,7 @@ std::optional<std::string> default_route_device(Netlink &nl);
 void offloads_off(const std::string &name);
 // GRO off, so the hidden end does not merge segments again.
 void gro_off(const std::string &name);
+// GRO on: a veth end with GRO takes frames an XDP program redirects into its peer.
+void gro_on(const std::string &name);
 
 } // namespace xwg
