@@ -48,7 +48,7 @@ for lib in libbpf1 libsodium23 libb2-1 libnl-3-200 libnl-route-3-200 libc6 libst
 	grep -qxF "$lib" <<<"$depends_names" || fail "Depends lacks $lib: $depends"
 done
 contents=$(dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./|/|')
-for f in /usr/bin/xwg /usr/share/man/man8/xwg.8.gz /usr/share/man/man5/xwg.conf.5.gz \
+for f in /usr/bin/xwg /usr/lib/cni/xwg-cni /usr/share/man/man8/xwg.8.gz /usr/share/man/man5/xwg.conf.5.gz \
 	/usr/lib/systemd/system/xwg@.service /usr/share/doc/xwg/copyright \
 	/usr/share/doc/xwg/changelog.Debian.gz /usr/share/doc/xwg/README.md.gz; do
 	grep -qxF "$f" <<<"$contents" || fail "the package lacks $f"
