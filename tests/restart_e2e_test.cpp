@@ -9,9 +9,13 @@
 
 #include "netns_lab.h"
 
+#include "xwg/maps.h"
+
+#include <bpf/bpf.h>
 #include <signal.h>
 
 #include <cstdio>
+#include <cstring>
 #include <regex>
 
 using namespace xwg::lab;
@@ -263,10 +267,35 @@ TEST_CASE("maps of another layout are refused and keep running; xwg up on a live
 	// Nothing was touched: the tunnel still forwards with its session.
 	CHECK(t.ping('a', 4).rc == 0);
 	CHECK(t.ping('b', 6).rc == 0);
-	// The clean restart it offers works.
+	// The clean restart it offers works. `xwg down` without a daemon ends the sessions
+	// as the daemon would: slots retired, then keys zeroed (read through fds held across
+	// the unpinning, as a pod's program would hold them).
+	const std::string pins = "/sys/fs/bpf/xwg/" + t.if_a + "/";
+	const int keypairs = bpf_obj_get((pins + XWG_MAP_KEYPAIRS).c_str());
+	const int slots = bpf_obj_get((pins + XWG_MAP_KEYPAIR_SLOTS).c_str());
+	REQUIRE(keypairs >= 0);
+	REQUIRE(slots >= 0);
 	r = t.xwg_a->down();
 	INFO(r.out);
 	REQUIRE(r.rc == 0);
+	std::uint32_t key = 0, next = 0, seen = 0;
+	bool first = true;
+	while (bpf_map_get_next_key(keypairs, first ? nullptr : &key, &next) == 0) {
+		first = false;
+		key = next;
+		xwg_keypair kp{};
+		REQUIRE(bpf_map_lookup_elem(keypairs, &key, &kp) == 0);
+		xwg_keypair_slot slot{};
+		REQUIRE(bpf_map_lookup_elem(slots, &kp.counter_slot, &slot) == 0);
+		CHECK(slot.state == XWG_KEYPAIR_RETIRED);
+		const xwg_keypair zero{};
+		CHECK(std::memcmp(kp.send_key, zero.send_key, sizeof(kp.send_key)) == 0);
+		CHECK(std::memcmp(kp.recv_key, zero.recv_key, sizeof(kp.recv_key)) == 0);
+		++seen;
+	}
+	CHECK(seen >= 1);
+	close(keypairs);
+	close(slots);
 	CHECK_FALSE(exists("/sys/fs/bpf/xwg/" + t.if_a));
 	t.up_a();
 	auto p = t.ping('a', 4, 3, 5);

@@ -3,6 +3,7 @@
 // them, and gives typed access to them.
 #include "loader/kernel/dataplane.h"
 
+#include "loader/kernel/grace_period.h"
 #include "loader/kernel/map_layout.h"
 
 #include "xwg_ctl.skel.h"
@@ -165,15 +166,7 @@ Dataplane::Dataplane(const DataplaneOptions &opts) : pin_dir_(opts.pin_dir), ado
 		peers_ = mmap_array<xwg_peer>(bpf_map__fd(rx_->maps.peers), XWG_MAX_PEERS,
 					      peers_len_, "peers");
 
-		// Updating an array of maps returns only after synchronize_rcu(): every XDP and
-		// TC program that was running has finished (they run in RCU read sections).
-		grace_inner_fd_ = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xwg_grace_in", 4, 4, 1, nullptr);
-		if (grace_inner_fd_ < 0)
-			throw failure("create grace-period map", errno);
-		LIBBPF_OPTS(bpf_map_create_opts, grace_opts, .inner_map_fd = static_cast<__u32>(grace_inner_fd_));
-		grace_fd_ = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "xwg_grace", 4, 4, 1, &grace_opts);
-		if (grace_fd_ < 0)
-			throw failure("create grace-period map", errno);
+		grace_ = std::make_unique<GracePeriod>();
 
 		if (!adopted_) {
 			std::uint32_t zero = 0;
@@ -207,11 +200,7 @@ void Dataplane::release()
 	if (keypair_slots_)
 		munmap(keypair_slots_, keypair_slots_len_);
 	keypair_slots_ = nullptr;
-	if (grace_fd_ >= 0)
-		close(grace_fd_);
-	if (grace_inner_fd_ >= 0)
-		close(grace_inner_fd_);
-	grace_fd_ = grace_inner_fd_ = -1;
+	grace_.reset();
 	if (peers_)
 		munmap(peers_, peers_len_);
 	peers_ = nullptr;
@@ -469,9 +458,10 @@ void Dataplane::retire_keypair(uint32_t slot)
 
 bool Dataplane::grace_period()
 {
-	uint32_t zero = 0;
-	int inner = grace_inner_fd_;
-	return update(grace_fd_, &zero, &inner);
+	if (grace_->wait())
+		return true;
+	failed_calls_++;
+	return false;
 }
 
 bool Dataplane::wipe_keypair(uint32_t local_index, uint32_t slot)

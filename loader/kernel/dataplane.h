@@ -25,6 +25,8 @@ struct bpf_object;
 
 namespace xwg {
 
+class GracePeriod;
+
 struct DataplaneOptions {
 	// Directory to pin every map in (created 0700, emptied first); empty: no pins.
 	std::string pin_dir;
@@ -138,8 +140,7 @@ private:
 	xwg_ctl *ctl_ = nullptr;
 	xwg_keypair_slot *keypair_slots_ = nullptr; // mmapped array
 	size_t keypair_slots_len_ = 0;
-	int grace_fd_ = -1;       // an array of maps: updating it waits for an RCU grace period
-	int grace_inner_fd_ = -1;
+	std::unique_ptr<GracePeriod> grace_;
 	xwg_peer *peers_ = nullptr; // mmapped array
 	size_t peers_len_ = 0;
 	std::string pin_dir_;
