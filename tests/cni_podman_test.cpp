@@ -22,6 +22,7 @@
 #include "netns_lab.h"
 
 #include <fstream>
+#include <sstream>
 
 using namespace xwg::lab;
 using nlohmann::json;
@@ -55,6 +56,63 @@ std::string pod_entry_ipv4(const json &e)
 		return "";
 	return std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) +
 	       "." + std::to_string(b[3]);
+}
+
+// A podman command line run inside the namespace at @ns_path with all its state in @dir
+// (the node's scratch directory).
+std::string podman_at(const std::string &dir, const std::string &ns_path, const std::string &args)
+{
+	return "CONTAINERS_CONF=" + dir + "/containers.conf nsenter --net=" + ns_path +
+	       " podman --root " + dir + "/root --runroot " + dir + "/runroot --tmpdir " + dir +
+	       "/tmp --network-config-dir " + dir +
+	       "/net.d --cgroup-manager cgroupfs --storage-driver vfs --events-backend file"
+	       " --runtime runc " +
+	       args;
+}
+
+// Where a node's containers and their conmon put their cgroups (podman's default,
+// libpod_parent, would stay behind in every hierarchy); @tag: pid and side.
+std::string cgroup_parent(const std::string &tag)
+{
+	return "/xwg-podman-" + tag;
+}
+
+// What podman may leave of a node once its containers are gone: mounts under its scratch
+// directory and the (empty) cgroups of containers and conmon.
+void remove_podman_traces(const std::string &dir, const std::string &tag)
+{
+	sh("grep -o ' " + dir + "/[^ ]*' /proc/self/mounts | sort -r | xargs -r umount -l");
+	sh("for d in /sys/fs/cgroup/*" + cgroup_parent(tag) +
+	   "; do [ -d \"$d\" ] && find \"$d\" -depth -type d -exec rmdir {} +; done");
+}
+
+// Runs whose process died before its guards ran (killed by a timeout): their containers,
+// scratch directories, cgroups and xwg interfaces. Their node namespaces go after this,
+// with remove_stale_namespaces.
+void remove_stale_runs()
+{
+	for (const std::string &run : [] {
+		     std::vector<std::string> runs;
+		     std::istringstream in(sh("ls -d /tmp/xwg-podman-test-* 2>/dev/null").out);
+		     for (std::string line; std::getline(in, line);)
+			     runs.push_back(line);
+		     return runs;
+	     }()) {
+		const std::string pid = run.substr(run.rfind('-') + 1);
+		if (pid == PID || exists("/proc/" + pid))
+			continue;
+		for (const char side : {'a', 'b'}) {
+			const std::string dir = run + "/node-" + side;
+			const std::string ns = "/run/netns/" + std::string(NODE_NS) + pid + side;
+			if (exists(dir + "/containers.conf") && exists(ns))
+				sh(podman_at(dir, ns, "rm -f -a -t 0"), 60);
+			remove_podman_traces(dir, pid + side);
+			const std::string ifname = "xpN" + std::string(1, side) + pid;
+			sh(Tunnel::xwg_binary() + " down " + ifname);
+			remove_xwg_traces(ifname);
+		}
+		sh("rm -rf " + quote(run));
+	}
 }
 
 struct Node {
@@ -110,34 +168,20 @@ struct Node {
 		for (const std::string &s : sandboxes)
 			if (exists(s))
 				sh("ip netns del " + s.substr(s.rfind('/') + 1));
-		sh("grep -o ' " + dir.path +
-		   "/[^ ]*' /proc/self/mounts | sort -r | xargs -r umount -l");
-		// The cgroups of containers and conmon, empty once they are gone.
-		sh("for d in /sys/fs/cgroup/*" + cgroup_parent() +
-		   "; do [ -d \"$d\" ] && find \"$d\" -depth -type d -exec rmdir {} +; done");
+		remove_podman_traces(dir.path, PID + side);
 	}
 
-	// Where the containers' and conmon's cgroups go (podman's default, libpod_parent,
-	// would stay behind in every hierarchy).
-	std::string cgroup_parent() const { return "/xwg-podman-" + PID + side; }
-
-	// A podman command line run inside this node's namespace, all state in dir.
 	std::string podman(const std::string &args) const
 	{
-		return "CONTAINERS_CONF=" + dir.file("containers.conf") + " " + ns.nsenter() +
-		       "podman --root " + dir.file("root") + " --runroot " + dir.file("runroot") +
-		       " --tmpdir " + dir.file("tmp") + " --network-config-dir " +
-		       dir.file("net.d") +
-		       " --cgroup-manager cgroupfs --storage-driver vfs --events-backend file"
-		       " --runtime runc " +
-		       args;
+		return podman_at(dir.path, ns.path(), args);
 	}
 
 	// Starts a container that sleeps; returns its address on podnet.
 	std::string run(const std::string &name)
 	{
 		containers.push_back(name);
-		must(podman("run -d --name " + name + " --cgroup-parent " + cgroup_parent() +
+		must(podman("run -d --name " + name + " --cgroup-parent " +
+			    cgroup_parent(PID + side) +
 			    " --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network podnet"
 			    " --rootfs " +
 			    dir.file("rootfs") + " /bin/sleep 600"),
@@ -184,6 +228,7 @@ TEST_CASE("xwg-cni under podman: containers on two nodes over xwg", "[netns][cni
 		require_tool(t);
 	require_tool("/usr/lib/cni/bridge");
 	require_tool("/usr/lib/cni/host-local");
+	remove_stale_runs();
 	remove_stale_namespaces(NODE_NS);
 	TempDir scratch("/tmp/xwg-podman-test-" + PID);
 	Node a('a', scratch.path), b('b', scratch.path);
