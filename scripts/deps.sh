@@ -13,9 +13,10 @@ PKGS=(
   # the CNI plugin's test (cni_e2e_test): the reference bridge and host-local plugins
   containernetworking-plugins
   # xwg-cni under podman (cni_podman_test): podman 4.3 with the CNI backend, runc as its
-  # runtime (crun refuses hybrid cgroup setups), busybox-static for the containers' root.
-  # podman pulls in conmon, crun, login, passwd and a few small libraries (~40 MB)
-  podman runc busybox-static
+  # runtime (crun refuses hybrid cgroup setups); the containers' root is busybox-static
+  # (listed with the kernel matrix). podman pulls in conmon, crun, login, passwd and a few
+  # small libraries (~40 MB)
+  podman runc
   # the systemd unit's test: systemd-analyze verify; setpriv applies its capabilities
   systemd util-linux
   # man pages and the .deb (man_test, package_test): groff and mandoc check the pages, man
