@@ -8,8 +8,11 @@
 #   wggo      wireguard-go <-> wireguard-go (configured with wg)
 #   xwg       xwg <-> xwg (xwg up; XDP decrypt, TC encrypt)
 #   mixed     xwg (sender side) <-> wireguard-go
-# Cases measured: bare, wggo, xwg, xwg>wggo (data from xwg to wireguard-go) and
-# wggo>xwg (the same lab, iperf3 -R: data from wireguard-go to xwg).
+#   modern    upstream wireguard-go with TUN TSO/GRO and UDP GSO/GRO <-> the same, when
+#             WGGO_MODERN names its binary (../shared/tools/wireguard-go-modern here); what
+#             a user would pick today. Without it the case is reported missing.
+# Cases measured: bare, wggo, xwg, xwg>wggo (data from xwg to wireguard-go),
+# wggo>xwg (the same lab, iperf3 -R: data from wireguard-go to xwg) and wggom (modern).
 # Per trial and case: TCP for BENCH_TIME s, and UDP with 1380-B datagrams at a fixed
 # offered load (BENCH_UDP_RATE, the receiver's rate and loss are reported). Afterwards,
 # per case, a short search for the highest offered UDP rate with <= 1% loss. CPU use is
@@ -18,8 +21,9 @@
 # xwg program of the labs is read with bpftool before and after each run.
 #
 # Needs root, iperf3, wireguard-go, wg, ethtool, bpftool, jq, and a built build/xwg.
-# Knobs: BENCH_TIME (10), BENCH_TRIALS (3), BENCH_UDP_RATE (2G), BENCH_UDP_SEARCH (1),
-# BENCH_CASES ("bare wggo xwg xwg>wggo wggo>xwg"), BENCH_PERF (0; 1 = perf record one
+# Knobs: WGGO_MODERN (path of the modern wireguard-go; unset: that case is missing),
+# BENCH_TIME (10), BENCH_TRIALS (3), BENCH_UDP_RATE (2G), BENCH_UDP_SEARCH (1),
+# BENCH_CASES ("bare wggo xwg xwg>wggo wggo>xwg", plus wggom with WGGO_MODERN), BENCH_PERF (0; 1 = perf record one
 # xwg<->xwg TCP run and print where the time goes), BENCH_KEEP (directory to keep the
 # raw JSON in).
 set -euo pipefail
@@ -34,7 +38,15 @@ T=${BENCH_TIME:-10}
 TRIALS=${BENCH_TRIALS:-3}
 UDP_RATE=${BENCH_UDP_RATE:-2G}
 UDP_SEARCH=${BENCH_UDP_SEARCH:-1}
-CASES=${BENCH_CASES:-"bare wggo xwg xwg>wggo wggo>xwg"}
+MODERN=${WGGO_MODERN:-}
+if [ -n "$MODERN" ]; then
+	MODERN=$(realpath "$MODERN")
+	[ -x "$MODERN" ] || { echo "WGGO_MODERN=$MODERN is not an executable" >&2; exit 1; }
+	CASES=${BENCH_CASES:-"bare wggo wggom xwg xwg>wggo wggo>xwg"}
+else
+	echo "modern wireguard-go: missing (set WGGO_MODERN=PATH, e.g. ../shared/tools/wireguard-go-modern); not measured" >&2
+	CASES=${BENCH_CASES:-"bare wggo xwg xwg>wggo wggo>xwg"}
+fi
 PERF=${BENCH_PERF:-0}
 IDLE_WAIT=${BENCH_IDLE_WAIT:-30}
 UDP_LEN=1380
@@ -43,6 +55,7 @@ id=$$
 s=$((id % 100000))
 work=$(mktemp -d /tmp/tunnel_bench.XXXXXX)
 LABS="bare wggo xwg mixed"
+[ -n "$MODERN" ] && LABS="$LABS modern"
 declare -A NS_A NS_B U_A U_B IF_A IF_B KIND_A KIND_B SRV_PID WG_PIDS
 k=0
 for lab in $LABS; do
@@ -54,8 +67,8 @@ for lab in $LABS; do
 	IF_A[$lab]=tx${k}a$s
 	IF_B[$lab]=tw${k}b$s
 done
-KIND_A=([bare]=none [wggo]=wggo [xwg]=xwg [mixed]=xwg)
-KIND_B=([bare]=none [wggo]=wggo [xwg]=xwg [mixed]=wggo)
+KIND_A=([bare]=none [wggo]=wggo [xwg]=xwg [mixed]=xwg [modern]=wggom)
+KIND_B=([bare]=none [wggo]=wggo [xwg]=xwg [mixed]=wggo [modern]=wggom)
 OLD_BPF_STATS=$(sysctl -n kernel.bpf_stats_enabled)
 
 cleanup() {
@@ -120,7 +133,7 @@ wggo_end() { # lab side key peer_pub my_ip peer_ip
 	local lab=$1 side=$2 key=$3 pub=$4 me=$5 peer=$6 ns ifn
 	if [ "$side" = a ]; then ns=${NS_A[$lab]} ifn=${IF_A[$lab]}; else ns=${NS_B[$lab]} ifn=${IF_B[$lab]}; fi
 	echo "$key" >"$work/$ifn.key"
-	WG_PROCESS_FOREGROUND=1 nsenter --net=/run/netns/"$ns" wireguard-go -f "$ifn" >"$work/$ifn.log" 2>&1 &
+	WG_PROCESS_FOREGROUND=1 nsenter --net=/run/netns/"$ns" "${WGBIN:-wireguard-go}" -f "$ifn" >"$work/$ifn.log" 2>&1 &
 	WG_PIDS[$lab]="${WG_PIDS[$lab]:-} $!"
 	for _ in $(seq 100); do [ -S /var/run/wireguard/$ifn.sock ] && break; sleep 0.1; done
 	[ -S /var/run/wireguard/$ifn.sock ] || { log "wireguard-go $ifn did not start"; cat "$work/$ifn.log" >&2; return 1; }
@@ -129,6 +142,9 @@ wggo_end() { # lab side key peer_pub my_ip peer_ip
 	in_ns "$ns" ip addr add 198.51.100.$me/24 dev "$ifn"
 	in_ns "$ns" ip link set "$ifn" mtu 1420 up
 }
+
+# The modern build, started exactly like Debian's.
+wggom_end() { WGBIN=$MODERN wggo_end "$@"; }
 
 setup_lab() {
 	local lab=$1
@@ -185,7 +201,7 @@ done | sort -u >"$work/progside"
 
 # --- measurement helpers ---------------------------------------------------------
 
-lab_of() { case $1 in bare|wggo|xwg) echo "$1";; *) echo mixed;; esac; }
+lab_of() { case $1 in bare|wggo|xwg) echo "$1";; wggom) echo modern;; *) echo mixed;; esac; }
 dir_flag() { [ "$1" = "wggo>xwg" ] && echo -R || true; }
 
 # "user nice system idle iowait irq softirq steal" summed over all CPUs, and per CPU busy
@@ -351,12 +367,36 @@ sed 's/^/  /' "$results"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
 echo
 echo "ratios of medians (TCP, UDP@$UDP_RATE rx):"
-for pair in "xwg wggo" "xwg bare" "wggo bare" "xwg>wggo wggo" "wggo>xwg wggo"; do
+for pair in "xwg wggo" "xwg wggom" "wggom wggo" "xwg bare" "wggom bare" "wggo bare" "xwg>wggo wggo" "wggo>xwg wggo"; do
 	set -- $pair
 	case " $CASES " in *" $1 "*) ;; *) continue;; esac
 	case " $CASES " in *" $2 "*) ;; *) continue;; esac
 	printf '  %-16s TCP %5s   UDP %5s\n' "$1/$2" "$(ratio "$(med "$1" tcp 4)" "$(med "$2" tcp 4)")" "$(ratio "$(med "$1" udp 4)" "$(med "$2" udp 4)")"
 done
+
+# Work per bit: TCP Mbit/s per % of one CPU busy (busy% of the host x CPUs), medians.
+echo
+echo "TCP Mbit/s per CPU% (one CPU fully busy = 100%; higher is cheaper):"
+declare -A PER_CPU
+for cs in $CASES; do
+	PER_CPU[$cs]=$(awk -v m="$(med "$cs" tcp 4)" -v b="$(med "$cs" tcp 7)" -v n="$(nproc)" \
+		'BEGIN { if (b + 0 > 0) printf "%.2f", m / (b * n); else print "-" }')
+	printf '  %-9s %s\n' "$cs" "${PER_CPU[$cs]}"
+done
+
+# The goals of issue 16, against modern wireguard-go, from this run.
+if [ -n "$MODERN" ]; then
+	goal() { # label value target
+		awk -v l="$1" -v v="$2" -v t="$3" 'BEGIN { if (v == "-") printf "  %-40s %6s  (goal >= %s): -\n", l, v, t;
+			else printf "  %-40s %6s  (goal >= %s): %s\n", l, v, t, (v + 0 >= t ? "met" : "not met") }'
+	}
+	echo
+	echo "goals (issue 16), this run:"
+	goal "xwg / modern wireguard-go, TCP" "$(ratio "$(med xwg tcp 4)" "$(med wggom tcp 4)")" 1.5
+	goal "xwg / modern wireguard-go, UDP" "$(ratio "$(med xwg udp 4)" "$(med wggom udp 4)")" 3
+	goal "CPU per bit, TCP: xwg vs modern" "$(ratio "${PER_CPU[xwg]:--}" "${PER_CPU[wggom]:--}")" 1.5
+	goal "xwg / bare veth, TCP" "$(ratio "$(med xwg tcp 4)" "$(med bare tcp 4)")" 0.3
+fi
 
 # BPF run time per program, summed over every run of the case (trials and UDP search)
 echo
@@ -365,6 +405,7 @@ printf '  %-9s %-5s %-6s %-9s %-10s %12s %10s\n' case proto prog_id name where r
 for cs in $CASES; do
 	[ "$(lab_of "$cs")" = bare ] && continue
 	[ "$(lab_of "$cs")" = wggo ] && continue
+	[ "$(lab_of "$cs")" = modern ] && continue
 	for proto in tcp udp; do
 		for b0 in "$work"/t*_"${cs/>/2}"_$proto.bpf0 "$work"/s_"${cs/>/2}"_*.bpf0; do
 			[ -e "$b0" ] || continue
