@@ -9,6 +9,8 @@
 // armed for the earliest "progress + idle timeout" and closes what has none.
 #include "loader/control/metrics_server.h"
 
+#include "loader/control/connection_io.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -327,20 +329,14 @@ bool MetricsServer::receive(int fd, Connection &c, std::uint64_t now)
 // (error, or the answer written).
 bool MetricsServer::flush(int fd, Connection &c, std::uint64_t now)
 {
-	while (c.written < c.out.size()) {
-		const ssize_t n = send(fd, c.out.data() + c.written, c.out.size() - c.written,
-				       MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0) {
-			c.written += static_cast<std::size_t>(n);
-			c.last_progress_ns = now;
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			return true;
-		} else {
-			drop(fd);
-			return false;
-		}
+	switch (send_pending(fd, c.out, c.written, c.last_progress_ns, now)) {
+	case SendResult::would_block:
+		return true;
+	case SendResult::failed:
+		drop(fd);
+		return false;
+	case SendResult::all_sent:
+		break;
 	}
 	shutdown(fd, SHUT_WR);
 	drop(fd);
@@ -349,30 +345,14 @@ bool MetricsServer::flush(int fd, Connection &c, std::uint64_t now)
 
 void MetricsServer::expire(std::uint64_t now)
 {
-	for (auto it = clients_.begin(); it != clients_.end();) {
-		const int fd = it->first;
-		const bool idle = now - it->second.last_progress_ns >= limits_.idle_timeout_ns;
-		++it;
-		if (idle)
-			drop(fd);
-	}
+	for (int fd : idle_clients(clients_, now, limits_.idle_timeout_ns))
+		drop(fd);
 }
 
 void MetricsServer::arm_timer()
 {
-	std::uint64_t deadline = 0;
-	for (const auto &[fd, c] : clients_) {
-		const std::uint64_t d = c.last_progress_ns + limits_.idle_timeout_ns;
-		if (!deadline || d < deadline)
-			deadline = d;
-	}
-	if (deadline == timer_deadline_ns_)
-		return;
-	itimerspec its{}; // all zero: disarmed
-	its.it_value.tv_sec = static_cast<time_t>(deadline / 1'000'000'000ULL);
-	its.it_value.tv_nsec = static_cast<long>(deadline % 1'000'000'000ULL);
-	if (timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &its, nullptr) == 0)
-		timer_deadline_ns_ = deadline;
+	arm_deadline(timer_fd_, earliest_idle_deadline(clients_, limits_.idle_timeout_ns),
+		     timer_deadline_ns_);
 }
 
 void MetricsServer::drop(int fd)

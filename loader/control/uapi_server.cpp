@@ -9,6 +9,8 @@
 // is armed for the earliest "progress + idle timeout" and closes what has none.
 #include "loader/control/uapi_server.h"
 
+#include "loader/control/connection_io.h"
+
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -297,20 +299,14 @@ bool UapiServer::answer(int fd, Connection &c, std::uint64_t now)
 // gone (error, or its last answer written).
 bool UapiServer::flush(int fd, Connection &c, std::uint64_t now)
 {
-	while (c.written < c.out.size()) {
-		ssize_t n = send(fd, c.out.data() + c.written, c.out.size() - c.written,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0) {
-			c.written += static_cast<std::size_t>(n);
-			c.last_progress_ns = now;
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			return true;
-		} else {
-			drop(fd);
-			return false;
-		}
+	switch (send_pending(fd, c.out, c.written, c.last_progress_ns, now)) {
+	case SendResult::would_block:
+		return true;
+	case SendResult::failed:
+		drop(fd);
+		return false;
+	case SendResult::all_sent:
+		break;
 	}
 	std::string().swap(c.out);
 	c.written = 0;
@@ -336,30 +332,14 @@ void UapiServer::watch_for(int fd, Connection &c)
 
 void UapiServer::expire(std::uint64_t now)
 {
-	for (auto it = clients_.begin(); it != clients_.end();) {
-		const int fd = it->first;
-		const bool idle = now - it->second.last_progress_ns >= limits_.idle_timeout_ns;
-		++it;
-		if (idle)
-			drop(fd);
-	}
+	for (int fd : idle_clients(clients_, now, limits_.idle_timeout_ns))
+		drop(fd);
 }
 
 void UapiServer::arm_timer()
 {
-	std::uint64_t deadline = 0;
-	for (const auto &[fd, c] : clients_) {
-		const std::uint64_t d = c.last_progress_ns + limits_.idle_timeout_ns;
-		if (!deadline || d < deadline)
-			deadline = d;
-	}
-	if (deadline == timer_deadline_ns_)
-		return;
-	itimerspec its{}; // all zero: disarmed
-	its.it_value.tv_sec = static_cast<time_t>(deadline / 1'000'000'000ULL);
-	its.it_value.tv_nsec = static_cast<long>(deadline % 1'000'000'000ULL);
-	if (timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &its, nullptr) == 0)
-		timer_deadline_ns_ = deadline;
+	arm_deadline(timer_fd_, earliest_idle_deadline(clients_, limits_.idle_timeout_ns),
+		     timer_deadline_ns_);
 }
 
 void UapiServer::drop(int fd)
