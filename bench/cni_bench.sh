@@ -156,7 +156,7 @@ echo
 echo "| path (pod to pod across nodes) | TCP Mbit/s, median | UDP Mbit/s received, median | TCP trials | UDP trials ($UDP_RATE offered) |"
 echo "|---|---|---|---|---|"
 for lab in $LABS; do
-	name=$([ $lab = fast ] && echo "xwg-cni fast path" || ([ $lab = routed ] && echo "routing via xwg0" || echo "wireguard-go + routes"))
+	name=$([ $lab = fast ] && echo "xwg-cni fast path" || ([ $lab = routed ] && echo "routing via xwg0" || echo "Debian wireguard-go 0.0.20220316 + routes"))
 	echo "| $name | $(median "${RES[${lab}tcp]}") | $(median "${RES[${lab}udp]}") | ${RES[${lab}tcp]%; } | ${RES[${lab}udp]%; } |"
 done
 # Packets the tunnel devices carried (the normal path) over the whole run, node a.
