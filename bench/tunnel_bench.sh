@@ -25,7 +25,13 @@
 # BENCH_TIME (10), BENCH_TRIALS (3), BENCH_UDP_RATE (2G), BENCH_UDP_SEARCH (1),
 # BENCH_CASES ("bare wggo xwg xwg>wggo wggo>xwg", plus wggom with WGGO_MODERN), BENCH_PERF (0; 1 = perf record one
 # xwg<->xwg TCP run and print where the time goes), BENCH_KEEP (directory to keep the
-# raw JSON in).
+# raw JSON in), BENCH_WIRE (0; 1 = the tunnels' underlay behaves like a wire: TSO/GSO off
+# on its veth ends, so 64 KB UDP GSO datagrams are cut to the MTU before they cross, and
+# GRO on, so the receiver merges them again as a NIC's GRO would. By default a veth hands
+# a UDP GSO datagram to the other namespace whole, which no link does), BENCH_CPU (unset;
+# a CPU number = every lab on that one CPU: wireguard-go, iperf3 and the xwg daemons run
+# under taskset, and xwg keeps decryption on the receiving CPU, XWG_RX_CPUMAP=0, so all
+# softirq work stays there too: what one core does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 XWG=$PWD/build/xwg
@@ -48,6 +54,14 @@ else
 	CASES=${BENCH_CASES:-"bare wggo xwg xwg>wggo wggo>xwg"}
 fi
 PERF=${BENCH_PERF:-0}
+WIRE=${BENCH_WIRE:-0}
+ONE_CPU=${BENCH_CPU:-}
+PIN=()
+XWG_ENV=()
+if [ -n "$ONE_CPU" ]; then
+	PIN=(taskset -c "$ONE_CPU")
+	XWG_ENV=(env XWG_RX_CPUMAP=0)
+fi
 IDLE_WAIT=${BENCH_IDLE_WAIT:-30}
 UDP_LEN=1380
 
@@ -108,6 +122,9 @@ underlay() { # lab mtu
 		if [ $side = a ]; then ns=$a dev=${U_A[$lab]}; else ns=$b dev=${U_B[$lab]}; fi
 		in_ns "$ns" ip link set lo up
 		in_ns "$ns" ip link set "$dev" mtu "$mtu" up
+		if [ "$WIRE" = 1 ] && [ "$lab" != bare ]; then
+			in_ns "$ns" ethtool -K "$dev" tso off gso off gro on >/dev/null
+		fi
 	done
 }
 
@@ -126,14 +143,14 @@ xwg_end() { # lab side key peer_pub my_ip peer_ip
 	Endpoint = 192.0.2.$peer:51820
 	AllowedIPs = 198.51.100.$peer/32
 	CONF
-	timeout 30 nsenter --net=/run/netns/"$ns" "$XWG" up "$work/$ifn.conf"
+	timeout 30 nsenter --net=/run/netns/"$ns" ${PIN[@]+"${PIN[@]}"} ${XWG_ENV[@]+"${XWG_ENV[@]}"} "$XWG" up "$work/$ifn.conf"
 }
 
 wggo_end() { # lab side key peer_pub my_ip peer_ip
 	local lab=$1 side=$2 key=$3 pub=$4 me=$5 peer=$6 ns ifn
 	if [ "$side" = a ]; then ns=${NS_A[$lab]} ifn=${IF_A[$lab]}; else ns=${NS_B[$lab]} ifn=${IF_B[$lab]}; fi
 	echo "$key" >"$work/$ifn.key"
-	WG_PROCESS_FOREGROUND=1 nsenter --net=/run/netns/"$ns" "${WGBIN:-wireguard-go}" -f "$ifn" >"$work/$ifn.log" 2>&1 &
+	WG_PROCESS_FOREGROUND=1 nsenter --net=/run/netns/"$ns" ${PIN[@]+"${PIN[@]}"} "${WGBIN:-wireguard-go}" -f "$ifn" >"$work/$ifn.log" 2>&1 &
 	WG_PIDS[$lab]="${WG_PIDS[$lab]:-} $!"
 	for _ in $(seq 100); do [ -S /var/run/wireguard/$ifn.sock ] && break; sleep 0.1; done
 	[ -S /var/run/wireguard/$ifn.sock ] || { log "wireguard-go $ifn did not start"; cat "$work/$ifn.log" >&2; return 1; }
@@ -168,7 +185,7 @@ setup_lab() {
 declare -A DST
 for lab in $LABS; do
 	setup_lab "$lab"
-	nsenter --net=/run/netns/"${NS_B[$lab]}" iperf3 -s -B "${DST[$lab]}" -p 5201 >"$work/iperf3-$lab.log" 2>&1 &
+	nsenter --net=/run/netns/"${NS_B[$lab]}" ${PIN[@]+"${PIN[@]}"} iperf3 -s -B "${DST[$lab]}" -p 5201 >"$work/iperf3-$lab.log" 2>&1 &
 	SRV_PID[$lab]=$!
 	ok=0
 	for _ in $(seq 50); do
@@ -261,7 +278,7 @@ run_iperf() {
 	wait_quiet >"$work/$tag.bg"
 	bpf_snap "$ids" >"$work/$tag.bpf0"
 	cpu_snap >"$work/$tag.cpu0"
-	in_ns "${NS_A[$lab]}" timeout $((secs + 30)) iperf3 "${args[@]}" >"$out" 2>"$work/$tag.err" || true
+	in_ns "${NS_A[$lab]}" timeout $((secs + 30)) ${PIN[@]+"${PIN[@]}"} iperf3 "${args[@]}" >"$out" 2>"$work/$tag.err" || true
 	cpu_snap >"$work/$tag.cpu1"
 	bpf_snap "$ids" >"$work/$tag.bpf1"
 	cpu_delta "$work/$tag.cpu0" "$work/$tag.cpu1" >"$work/$tag.cpu"
@@ -338,6 +355,8 @@ med() { stats "$1" "$2" "$3" | awk '{ print $2 }'; }
 echo
 echo "xwg tunnel bench $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, kernel $(uname -r), $TRIALS trial(s) x ${T}s, UDP ${UDP_LEN}-B datagrams"
 echo "build: commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- bpf loader include 2>/dev/null || echo ' + uncommitted bpf/loader changes'), build/xwg of $(date -u -r "$XWG" +%Y-%m-%dT%H:%MZ)"
+echo "underlay: $([ "$WIRE" = 1 ] && echo "like a wire (BENCH_WIRE=1: TSO/GSO off, GRO on; GSO datagrams are cut to the MTU before they cross)" || echo "veth defaults (a UDP GSO datagram crosses whole, 64 KB at a time; BENCH_WIRE=1 cuts it as a link would)")"
+[ -n "$ONE_CPU" ] && echo "one CPU (BENCH_CPU=$ONE_CPU): every process of the labs under taskset -c $ONE_CPU, xwg with XWG_RX_CPUMAP=0"
 echo "TCP and UDP Mbit/s: min/median/max over trials. UDP@$UDP_RATE = receiver's rate at offered $UDP_RATE, with loss."
 echo "UDP sent = median rate the sender managed to offer (xwg encrypts in the sender's syscall, so it can fall short of -b $UDP_RATE)."
 echo "cpu% = median busy % of all $(nproc) CPUs during the run (usr+sys / softirq+irq), per-CPU busy in brackets."
@@ -422,7 +441,7 @@ if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
 	echo
 	echo "perf: one xwg<->xwg TCP run (${T}s), system-wide, 999 Hz"
 	lab=xwg
-	in_ns "${NS_A[$lab]}" timeout $((T + 30)) iperf3 -c "${DST[$lab]}" -p 5201 -t "$T" -J >"$work/perf-iperf.json" 2>&1 &
+	in_ns "${NS_A[$lab]}" timeout $((T + 30)) ${PIN[@]+"${PIN[@]}"} iperf3 -c "${DST[$lab]}" -p 5201 -t "$T" -J >"$work/perf-iperf.json" 2>&1 &
 	ip=$!
 	sleep 1
 	timeout $((T + 30)) perf record -a -g -F 999 -o "$work/perf.data" -- sleep $((T - 2)) >/dev/null 2>&1 || true

@@ -64,16 +64,33 @@ struct xwg_csum_walk {
 	__s64 sum;    /* -1 once something was out of bounds */
 };
 
-/* One bpf_loop step: the largest of 512, 64 or 4 bytes that still fits, else the last
- * 1-3 bytes as a word padded with zeroes (RFC 1071's odd byte; every step before moved
- * by a multiple of 4, so the word lines up with the sum). Verified once, whatever the
- * length: a loop with a counter in a register would be walked once per length. */
+/* Sum @n (a constant multiple of 4) bytes at @p into @w if at least @n are left; the
+ * caller has checked @p + @n against the packet's end. */
+#define XWG_CSUM_CHUNK(w, p, left, n)                                                  \
+	do {                                                                           \
+		if ((left) >= (n)) {                                                   \
+			if ((void *)((p) + (n)) > end)                                 \
+				goto fail;                                             \
+			(w)->sum = bpf_csum_diff(NULL, 0, (__be32 *)(p), (n), (w)->sum); \
+			(p) += (n);                                                    \
+			(left) -= (n);                                                 \
+		}                                                                      \
+	} while (0)
+
+/* One bpf_loop step: 512 bytes while at least that many are left (bpf_csum_diff's
+ * largest), else the rest in one go: 256, 128, ..., 4 bytes, each if it still fits, and
+ * the last 1-3 bytes as a word padded with zeroes (RFC 1071's odd byte; every chunk
+ * before was a multiple of 4, so the word lines up with the sum). A 1452-byte datagram
+ * takes three steps; the 64- and 4-byte steps it took before cost ~0.5 us per packet
+ * in bpf_loop calls. Verified once, whatever the length: a loop with a counter in a
+ * register would be walked once per length. */
 static long xwg_csum_step(__u32 i, void *arg)
 {
 	struct xwg_csum_walk *w = arg;
 	struct __sk_buff *skb = w->skb;
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	__u32 at = w->at, left = w->end - w->at;
+	__u8 tail[4] = {};
 	__u8 *p;
 
 	(void)i;
@@ -88,19 +105,16 @@ static long xwg_csum_step(__u32 i, void *arg)
 			goto fail;
 		w->sum = bpf_csum_diff(NULL, 0, (__be32 *)p, 512, w->sum);
 		w->at += 512;
-	} else if (left >= 64) {
-		if ((void *)(p + 64) > end)
-			goto fail;
-		w->sum = bpf_csum_diff(NULL, 0, (__be32 *)p, 64, w->sum);
-		w->at += 64;
-	} else if (left >= 4) {
-		if ((void *)(p + 4) > end)
-			goto fail;
-		w->sum = bpf_csum_diff(NULL, 0, (__be32 *)p, 4, w->sum);
-		w->at += 4;
-	} else {
-		__u8 tail[4] = {};
-
+		return w->sum < 0;
+	}
+	XWG_CSUM_CHUNK(w, p, left, 256);
+	XWG_CSUM_CHUNK(w, p, left, 128);
+	XWG_CSUM_CHUNK(w, p, left, 64);
+	XWG_CSUM_CHUNK(w, p, left, 32);
+	XWG_CSUM_CHUNK(w, p, left, 16);
+	XWG_CSUM_CHUNK(w, p, left, 8);
+	XWG_CSUM_CHUNK(w, p, left, 4);
+	if (left) {
 		for (int j = 0; j < 3; j++) {
 			if ((__u32)j >= left)
 				break;
@@ -109,23 +123,20 @@ static long xwg_csum_step(__u32 i, void *arg)
 			tail[j] = p[j];
 		}
 		w->sum = bpf_csum_diff(NULL, 0, (__be32 *)tail, 4, w->sum);
-		w->at = w->end;
 	}
-	if (w->sum < 0)
-		return 1;
-	return 0;
+	w->at = w->end;
+	return 1;
 fail:
 	w->sum = -1;
 	return 1;
 }
+#undef XWG_CSUM_CHUNK
 
-/* Sum @len bytes of the packet from @off on (any length, at most one jumbo message),
- * starting at @seed; -1 when they are not all in the packet. */
 static __always_inline __s64 xwg_csum_packet(struct __sk_buff *skb, __u32 off, __u32 len,
 					     __s64 seed)
 {
-	/* steps: 512-byte ones, then at most 7 of 64, 15 of 4 and one tail */
-	enum { MAX_STEPS = XWG_CSUM_MAX_END / 512 + 1 + 7 + 15 + 1 };
+	/* steps: 512-byte ones, then one for the rest */
+	enum { MAX_STEPS = XWG_CSUM_MAX_END / 512 + 1 };
 	struct xwg_csum_walk w = {.skb = skb, .at = off, .end = off + len, .sum = seed};
 
 	if (len > XWG_CSUM_MAX_END)
