@@ -31,7 +31,9 @@
 # a UDP GSO datagram to the other namespace whole, which no link does), BENCH_CPU (unset;
 # a CPU number = every lab on that one CPU: wireguard-go, iperf3 and the xwg daemons run
 # under taskset, and xwg keeps decryption on the receiving CPU, XWG_RX_CPUMAP=0, so all
-# softirq work stays there too: what one core does).
+# softirq work stays there too: what one core does), BENCH_RX_CPUMAP (with BENCH_CPU:
+# 1 keeps xwg's cpumap on, so decryption may still go to another CPU; 0, the default
+# there, keeps it on the pinned CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 XWG=$PWD/build/xwg
@@ -60,7 +62,7 @@ PIN=()
 XWG_ENV=()
 if [ -n "$ONE_CPU" ]; then
 	PIN=(taskset -c "$ONE_CPU")
-	XWG_ENV=(env XWG_RX_CPUMAP=0)
+	[ "${BENCH_RX_CPUMAP:-0}" = 1 ] || XWG_ENV=(env XWG_RX_CPUMAP=0)
 fi
 IDLE_WAIT=${BENCH_IDLE_WAIT:-30}
 UDP_LEN=1380
@@ -356,7 +358,9 @@ echo
 echo "xwg tunnel bench $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, kernel $(uname -r), $TRIALS trial(s) x ${T}s, UDP ${UDP_LEN}-B datagrams"
 echo "build: commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- bpf loader include 2>/dev/null || echo ' + uncommitted bpf/loader changes'), build/xwg of $(date -u -r "$XWG" +%Y-%m-%dT%H:%MZ)"
 echo "underlay: $([ "$WIRE" = 1 ] && echo "like a wire (BENCH_WIRE=1: TSO/GSO off, GRO on; GSO datagrams are cut to the MTU before they cross)" || echo "veth defaults (a UDP GSO datagram crosses whole, 64 KB at a time; BENCH_WIRE=1 cuts it as a link would)")"
-[ -n "$ONE_CPU" ] && echo "one CPU (BENCH_CPU=$ONE_CPU): every process of the labs under taskset -c $ONE_CPU, xwg with XWG_RX_CPUMAP=0"
+if [ -n "$ONE_CPU" ]; then
+	echo "pinned (BENCH_CPU=$ONE_CPU): every process of the labs under taskset -c $ONE_CPU, $([ ${#XWG_ENV[@]} -gt 0 ] && echo "xwg with XWG_RX_CPUMAP=0: one CPU" || echo "xwg's cpumap on (BENCH_RX_CPUMAP=1): decryption may run on another CPU")"
+fi
 echo "TCP and UDP Mbit/s: min/median/max over trials. UDP@$UDP_RATE = receiver's rate at offered $UDP_RATE, with loss."
 echo "UDP sent = median rate the sender managed to offer (xwg encrypts in the sender's syscall, so it can fall short of -b $UDP_RATE)."
 echo "cpu% = median busy % of all $(nproc) CPUs during the run (usr+sys / softirq+irq), per-CPU busy in brackets."
