@@ -33,7 +33,10 @@
 # under taskset, and xwg keeps decryption on the receiving CPU, XWG_RX_CPUMAP=0, so all
 # softirq work stays there too: what one core does), BENCH_RX_CPUMAP (with BENCH_CPU:
 # 1 keeps xwg's cpumap on, so decryption may still go to another CPU; 0, the default
-# there, keeps it on the pinned CPU).
+# there, keeps it on the pinned CPU), BENCH_STREAMS (1; iperf3 -P: parallel TCP/UDP
+# streams), BENCH_FLOW_PORTS (0; FlowPorts = N on both ends of the xwg <-> xwg lab only,
+# the xwg peers: each inner flow gets its own outer source port and so its own receive
+# CPU, docs/many-cores.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 XWG=$PWD/build/xwg
@@ -58,6 +61,8 @@ fi
 PERF=${BENCH_PERF:-0}
 WIRE=${BENCH_WIRE:-0}
 ONE_CPU=${BENCH_CPU:-}
+STREAMS=${BENCH_STREAMS:-1}
+FLOW_PORTS=${BENCH_FLOW_PORTS:-0}
 PIN=()
 XWG_ENV=()
 if [ -n "$ONE_CPU" ]; then
@@ -145,6 +150,9 @@ xwg_end() { # lab side key peer_pub my_ip peer_ip
 	Endpoint = 192.0.2.$peer:51820
 	AllowedIPs = 198.51.100.$peer/32
 	CONF
+	if [ "$FLOW_PORTS" != 0 ] && [ "$lab" = xwg ]; then
+		echo "FlowPorts = $FLOW_PORTS" >>"$work/$ifn.conf"
+	fi
 	timeout 30 nsenter --net=/run/netns/"$ns" ${PIN[@]+"${PIN[@]}"} ${XWG_ENV[@]+"${XWG_ENV[@]}"} "$XWG" up "$work/$ifn.conf"
 }
 
@@ -275,7 +283,7 @@ run_iperf() {
 	lab=$(lab_of "$cs")
 	ids=$(xwg_progs "$lab" | tr '\n' ' ')
 	out="$work/$tag.json"
-	local args=(-c "${DST[$lab]}" -p 5201 -t "$secs" -J $(dir_flag "$cs"))
+	local args=(-c "${DST[$lab]}" -p 5201 -t "$secs" -J -P "$STREAMS" $(dir_flag "$cs"))
 	if [ "$proto" = udp ]; then args+=(-u -l $UDP_LEN -b "$rate"); else args+=(-O 1); fi
 	wait_quiet >"$work/$tag.bg"
 	bpf_snap "$ids" >"$work/$tag.bpf0"
@@ -358,6 +366,8 @@ echo
 echo "xwg tunnel bench $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, kernel $(uname -r), $TRIALS trial(s) x ${T}s, UDP ${UDP_LEN}-B datagrams"
 echo "build: commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- bpf loader include 2>/dev/null || echo ' + uncommitted bpf/loader changes'), build/xwg of $(date -u -r "$XWG" +%Y-%m-%dT%H:%MZ)"
 echo "underlay: $([ "$WIRE" = 1 ] && echo "like a wire (BENCH_WIRE=1: TSO/GSO off, GRO on; GSO datagrams are cut to the MTU before they cross)" || echo "veth defaults (a UDP GSO datagram crosses whole, 64 KB at a time; BENCH_WIRE=1 cuts it as a link would)")"
+[ "$STREAMS" != 1 ] && echo "iperf3 -P $STREAMS: $STREAMS parallel streams per run (BENCH_STREAMS)"
+[ "$FLOW_PORTS" != 0 ] && echo "xwg <-> xwg with FlowPorts = $FLOW_PORTS on both ends (BENCH_FLOW_PORTS)"
 if [ -n "$ONE_CPU" ]; then
 	echo "pinned (BENCH_CPU=$ONE_CPU): every process of the labs under taskset -c $ONE_CPU, $([ ${#XWG_ENV[@]} -gt 0 ] && echo "xwg with XWG_RX_CPUMAP=0: one CPU" || echo "xwg's cpumap on (BENCH_RX_CPUMAP=1): decryption may run on another CPU")"
 fi

@@ -43,8 +43,17 @@
 #include "bpf/lib/aead_bpf.h"
 #include "bpf/lib/csum.h"
 #include "bpf/lib/pods.h"
+#include "bpf/lib/flow_ports.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* The FlowPorts of the peer whose keypair has local index @index; 0 for none or off. */
+static __always_inline __u32 rx_flow_ports(__u32 index)
+{
+	struct xwg_keypair *kp = bpf_map_lookup_elem(&keypairs, &index);
+
+	return kp ? xwg_peer_flow_ports(kp->peer_id) : 0;
+}
 
 /* Account an authenticated packet to its peer; roam when its source moved. */
 static __always_inline void peer_received(struct xwg_keypair *kp, const struct xwg_outer *outer,
@@ -59,7 +68,7 @@ static __always_inline void peer_received(struct xwg_keypair *kp, const struct x
 		if (is_data)
 			st->last_rx_data_ns = now;
 	}
-	xwg_endpoint_roam(kp->peer_id, outer, ifindex);
+	xwg_endpoint_roam(kp->peer_id, outer, ifindex, xwg_peer_flow_ports(kp->peer_id));
 }
 
 /*
@@ -417,10 +426,15 @@ static __always_inline int rx_frame(void *ctx, enum rx_hook hook, enum rx_stage 
 
 		/* One CPU per keypair, so a peer's packets are decrypted in the order they
 		 * came, as TCP wants them. The daemon picks the CPU through the index it
-		 * gives out (loader/device.cpp, new_index()); others' indices spread. */
+		 * gives out (loader/device.cpp, new_index()); others' indices spread. A
+		 * FlowPorts peer sends each inner flow from its own port: one CPU per flow
+		 * then, in order within each. */
 		if ((void *)(hdr + 1) > data_end)
 			return xwg_drop(XWG_DROP_BAD_LENGTH, XDP_DROP);
-		cpu = hdr->key_idx % cfg->rx_cpus;
+		cpu = hdr->key_idx;
+		if (rx_flow_ports(cpu))
+			cpu += bpf_ntohs(udp->source);
+		cpu %= cfg->rx_cpus;
 		if (cpu >= XWG_MAX_RX_CPUS)
 			goto here;
 		cpu = cfg->rx_cpu_ids[cpu];

@@ -63,7 +63,8 @@ std::optional<UapiSetRequest> parse(std::string_view body)
 }
 
 // The set request that makes any model into @c: c's get response without the runtime
-// lines, everything replaced, and the defaults get leaves out said explicitly.
+// lines, everything replaced, and the defaults get leaves out said explicitly, and
+// xwg's FlowPorts, which get leaves out for `wg`'s sake, added per peer.
 std::string set_body_of(const DeviceConfig &c)
 {
 	std::string get = uapi_get_response(c);
@@ -72,6 +73,7 @@ std::string set_body_of(const DeviceConfig &c)
 		body += "private_key=" + std::string(2 * KEY_LEN, '0') + "\n";
 	body += "listen_port=0\nfwmark=0\n";
 	std::string_view rest = get;
+	std::size_t peer = 0;
 	while (!rest.empty()) {
 		std::size_t nl = rest.find('\n');
 		std::string_view line = rest.substr(0, nl);
@@ -81,8 +83,12 @@ std::string set_body_of(const DeviceConfig &c)
 		    key == "rx_bytes" || key == "tx_bytes")
 			continue;
 		body.append(line).append("\n");
-		if (key == "public_key")
+		if (key == "public_key") {
 			body += "replace_allowed_ips=true\n";
+			if (peer < c.peers.size())
+				body += "xwg_flow_ports=" +
+					std::to_string(c.peers[peer++].flow_ports) + "\n";
+		}
 	}
 	return body;
 }

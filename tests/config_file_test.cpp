@@ -98,6 +98,7 @@ TEST_CASE("a config in wg-quick's format parses into the model")
 			   "AllowedIPs = 192.0.2.77/24, 2001:db8:1::/48 # masked to 192.0.2.0/24\n"
 			   "Endpoint = 203.0.113.5:51820\n"
 			   "PersistentKeepalive = 25\n"
+			   "FlowPorts = 8\n"
 			   "\r\n"
 			   "[peer]\n"
 			   "publickey=" +
@@ -129,12 +130,14 @@ TEST_CASE("a config in wg-quick's format parses into the model")
 	CHECK(a.allowed_ips[1].to_string() == "2001:db8:1::/48");
 	CHECK(a.endpoint->to_string() == "203.0.113.5:51820");
 	CHECK(a.persistent_keepalive == 25);
+	CHECK(a.flow_ports == 8);
 	const PeerConfig &b = p.config.peers[1];
 	CHECK(b.allowed_ips.size() == 1);
 	CHECK(b.allowed_ips[0].to_string() == "198.18.0.0/15");
 	CHECK(b.endpoint->to_string() == "[2001:db8::9]:4500");
 	CHECK_FALSE(b.preshared_key);
 	CHECK(b.persistent_keepalive == 0);
+	CHECK(b.flow_ports == 0);
 
 	// wg-quick's own keys are kept, not warned about.
 	CHECK(p.warnings.empty());
@@ -302,6 +305,9 @@ TEST_CASE("every malformed input is an error naming file, line and key")
 		{iface(peer2 + "PersistentKeepalive = 65536\n"),
 		 "wg0.conf:5: PersistentKeepalive: \"65536\" is not a keepalive interval (off, or "
 		 "0-65535 seconds)"},
+		{iface(peer2 + "FlowPorts = 65\n"),
+		 "wg0.conf:5: FlowPorts: \"65\" is not a number of flow ports (0 = off, 1-64)"},
+		{iface("FlowPorts = 4\n"), "wg0.conf:3: FlowPorts: belongs in [Peer], not [Interface]"},
 		{iface(peer2 + "Frobnicate = 1\n"),
 		 "wg0.conf:5: Frobnicate: unknown key in [Peer]"},
 		{iface("SaveConfig = yes\n"),

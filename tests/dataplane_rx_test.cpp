@@ -339,6 +339,47 @@ TEST_CASE("rx: roaming moves the endpoint only on an authenticated packet")
 	CHECK(std::memcmp(ep.src.v6, lab.local6.bytes.data(), 16) == 0);
 }
 
+TEST_CASE("rx: a FlowPorts peer's flow ports are its endpoint, not a roam")
+{
+	DataplaneLab lab;
+	Bytes inner = inner_packet(lab.peer_in4, lab.our_in4, 20);
+	REQUIRE(lab.dp.set_peer_flow_ports(DataplaneLab::kPeer, 4));
+	const xwg_endpoint before = lab.endpoint();
+	REQUIRE(ntohs(before.port) == DataplaneLab::kPeerPort);
+
+	// From ports ListenPort + 1..4 of the same address: nothing moves.
+	uint64_t counter = 0;
+	for (uint16_t d = 1; d <= 4; d++)
+		CHECK(lab.rx(lab.data_frame(lab.peer4, lab.local4, counter++, inner,
+					    DataplaneLab::kPeerPort + d))
+			      .verdict == XDP_REDIRECT);
+	xwg_endpoint ep = lab.endpoint();
+	CHECK(ntohs(ep.port) == DataplaneLab::kPeerPort);
+	CHECK(std::memcmp(&ep.addr.v4, lab.peer4.bytes.data(), 4) == 0);
+
+	// Beyond them it is a new port, as for any peer.
+	CHECK(lab.rx(lab.data_frame(lab.peer4, lab.local4, counter++, inner,
+				    DataplaneLab::kPeerPort + 5))
+		      .verdict == XDP_REDIRECT);
+	CHECK(ntohs(lab.endpoint().port) == DataplaneLab::kPeerPort + 5);
+
+	// A new address from a flow port: the address moves, the port stays its base.
+	Addr moved = addr("203.0.113.77");
+	CHECK(lab.rx(lab.data_frame(moved, lab.local4, counter++, inner,
+				    DataplaneLab::kPeerPort + 7))
+		      .verdict == XDP_REDIRECT);
+	ep = lab.endpoint();
+	CHECK(std::memcmp(&ep.addr.v4, moved.bytes.data(), 4) == 0);
+	CHECK(ntohs(ep.port) == DataplaneLab::kPeerPort + 5);
+
+	// Without FlowPorts every port change is a roam.
+	REQUIRE(lab.dp.set_peer_flow_ports(DataplaneLab::kPeer, 0));
+	CHECK(lab.rx(lab.data_frame(moved, lab.local4, counter++, inner,
+				    DataplaneLab::kPeerPort + 6))
+		      .verdict == XDP_REDIRECT);
+	CHECK(ntohs(lab.endpoint().port) == DataplaneLab::kPeerPort + 6);
+}
+
 TEST_CASE("rx: with rx_cpus >= 2 data packets go to another CPU untouched, the rest stays")
 {
 	DataplaneLab lab;

@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 using namespace xwgtest;
@@ -20,11 +21,14 @@ struct Sent {
 	Bytes frame;
 	uint64_t counter = 0;
 	uint32_t receiver = 0;
+	uint16_t sport = 0;
 	Bytes plaintext;
 };
 
-// Checks the outer headers xwg_tx wrote for @lab's peer and opens the message.
-Sent open_sent(const DataplaneLab &lab, const RunResult &r, int outer_family)
+// Checks the outer headers xwg_tx wrote for @lab's peer and opens the message. The source
+// port is ListenPort, or within [@sport_lo, @sport_hi] for a FlowPorts peer.
+Sent open_sent(const DataplaneLab &lab, const RunResult &r, int outer_family,
+	       uint16_t sport_lo = DataplaneLab::kPort, uint16_t sport_hi = DataplaneLab::kPort)
 {
 	Sent s;
 	s.frame = r.out;
@@ -52,7 +56,9 @@ Sent open_sent(const DataplaneLab &lab, const RunResult &r, int outer_family)
 		l4 = sizeof(ethhdr) + sizeof(ipv6hdr);
 	}
 	const auto *uh = reinterpret_cast<const udphdr *>(r.out.data() + l4);
-	CHECK(ntohs(uh->source) == DataplaneLab::kPort);
+	s.sport = ntohs(uh->source);
+	CHECK(s.sport >= sport_lo);
+	CHECK(s.sport <= sport_hi);
 	CHECK(ntohs(uh->dest) == DataplaneLab::kPeerPort);
 	CHECK(ntohs(uh->len) == r.out.size() - l4);
 	CHECK(uh->check != 0);
@@ -102,6 +108,45 @@ TEST_CASE("tx: output decrypts to the padded inner packet, every family combinat
 	auto st = lab.dp.peer_stats(DataplaneLab::kPeer);
 	CHECK(st.tx_packets == expect_counter);
 	CHECK(st.last_tx_ns > 0);
+}
+
+TEST_CASE("tx: FlowPorts sends each inner flow from its own port next to ListenPort")
+{
+	DataplaneLab lab;
+	constexpr uint16_t lo = DataplaneLab::kPort + 1, hi = DataplaneLab::kPort + 4;
+	REQUIRE(lab.dp.set_peer_flow_ports(DataplaneLab::kPeer, 4));
+	std::map<uint16_t, int> used;
+	for (int flow = 0; flow < 32; flow++) {
+		// Flows differ by their inner source address; each is sent twice.
+		Addr src = lab.our_in4;
+		src.bytes[3] = static_cast<uint8_t>(10 + flow);
+		Bytes inner = inner_packet(src, lab.peer_in4, 100);
+		auto a = open_sent(lab, lab.tx(tunnel_frame(inner)), AF_INET, lo, hi);
+		auto b = open_sent(lab, lab.tx(tunnel_frame(inner)), AF_INET, lo, hi);
+		CHECK(a.sport == b.sport);
+		CHECK(a.plaintext == padded(inner));
+		used[a.sport]++;
+	}
+	// 32 flows over 4 ports: all four taken (the chance of missing one is ~1e-3 for a
+	// uniform hash; the kernel's flow hash is deterministic for these packets).
+	CHECK(used.size() == 4);
+
+	// Off again: ListenPort, as toward any stock peer.
+	REQUIRE(lab.dp.set_peer_flow_ports(DataplaneLab::kPeer, 0));
+	open_sent(lab, lab.tx(tunnel_frame(inner_packet(lab.our_in4, lab.peer_in4, 10))), AF_INET);
+	// Near the top of the port range the ports go below ListenPort instead.
+	auto cfg = lab.dp.config();
+	REQUIRE(cfg);
+	cfg->listen_port = 65534;
+	REQUIRE(lab.dp.set_config(*cfg));
+	REQUIRE(lab.dp.set_peer_flow_ports(DataplaneLab::kPeer, 4));
+	for (int flow = 0; flow < 8; flow++) {
+		Addr src = lab.our_in4;
+		src.bytes[3] = static_cast<uint8_t>(50 + flow);
+		auto s = open_sent(lab, lab.tx(tunnel_frame(inner_packet(src, lab.peer_in4, 10))),
+				   AF_INET, 65530, 65535);
+		CHECK(s.sport != 65534);
+	}
 }
 
 TEST_CASE("tx: padding stops at the MTU")

@@ -94,6 +94,11 @@ public:
 		peers.at(id).current_index = local_index;
 		return true;
 	}
+	bool set_peer_flow_ports(std::uint32_t id, std::uint32_t flow_ports) override
+	{
+		peers.at(id).flow_ports = flow_ports;
+		return true;
+	}
 	xwg::PeerStats peer_stats(std::uint32_t id) const override { return stats.at(id); }
 	bool reset_peer_stats(std::uint32_t id) override
 	{

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -684,6 +685,8 @@ std::string Tunnel::xwg_conf(char side) const
 		c += "Endpoint = " + endpoint(other) + "\n";
 	if (side == 'a' && opt.a_keepalive)
 		c += "PersistentKeepalive = " + std::to_string(opt.a_keepalive) + "\n";
+	if (opt.flow_ports)
+		c += "FlowPorts = " + std::to_string(opt.flow_ports) + "\n";
 	if (side == 'a' && !opt.a_extra_peers.empty())
 		c += "\n" + opt.a_extra_peers;
 	return c;
@@ -769,7 +772,7 @@ const Payload &payload(std::size_t bytes)
 std::string tcp_transfer(const Tunnel &t, char from, int family, const Payload &p, int limit_s,
 			 int repeat)
 {
-	static int port = 5200;
+	static std::atomic<int> port = 5200; // transfers may run in parallel threads
 	const std::string port_s = std::to_string(++port);
 	char to = from == 'a' ? 'b' : 'a';
 	const std::string addr = Tunnel::overlay(to, family);

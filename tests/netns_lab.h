@@ -306,6 +306,7 @@ struct TunnelOptions {
 	// A's underlay is a macvlan on its veth end: a device without native XDP, as the
 	// drivers that make xwg receive on TC ingress (not with routed_mtu).
 	bool a_macvlan = false;
+	unsigned flow_ports = 0; // `FlowPorts =` toward the other side in the xwg configs
 };
 
 // The default options with peer B of kind @b and endpoints over IPv@underlay.

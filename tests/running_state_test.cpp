@@ -36,6 +36,7 @@ RunningState sample()
 		p.add_allowed_ip(*cidr_parse("198.51.100." + std::to_string(10 + n) + "/32"));
 		p.add_allowed_ip(*cidr_parse("2001:db8:" + std::to_string(n) + "::/48"));
 		p.persistent_keepalive = static_cast<std::uint16_t>(25 * n);
+		p.flow_ports = static_cast<std::uint16_t>(4 * n);
 		s.peer_ids[p.public_key] = 100 + 7 * n;
 		s.config.peers.push_back(p);
 	}

@@ -47,7 +47,8 @@ std::string full_file()
 	       PUB2 +
 	       "\n"
 	       "AllowedIPs = 198.51.100.2/32\n"
-	       "Endpoint = 192.0.2.2:51820\n";
+	       "Endpoint = 192.0.2.2:51820\n"
+	       "FlowPorts = 4\n";
 }
 
 // Peer sections for the sync tests.
@@ -94,12 +95,17 @@ TEST_CASE("strip keeps what wg reads, comments and layout included")
 				  "\n"
 				  "AllowedIPs = 198.51.100.2/32\n"
 				  "Endpoint = 192.0.2.2:51820\n");
-	// What is left is the same device for `wg`: keys, port, mark, peers.
+	// What is left is the same device for `wg`: keys, port, mark, peers (without
+	// xwg's FlowPorts, which `wg` refuses).
 	const DeviceConfig before = parse(full_file()), after = parse(stripped);
 	CHECK(after.iface.private_key == before.iface.private_key);
 	CHECK(after.iface.listen_port == 51820);
 	CHECK(after.iface.fwmark == 0x42);
-	CHECK(after.peers == before.peers);
+	REQUIRE(before.peers.size() == 1);
+	CHECK(before.peers[0].flow_ports == 4);
+	PeerConfig wg_view = before.peers[0];
+	wg_view.flow_ports = 0;
+	CHECK(after.peers == std::vector<PeerConfig>{wg_view});
 	CHECK(after.iface.addresses.empty());
 	CHECK(after.iface.underlays.empty());
 }
@@ -113,6 +119,8 @@ TEST_CASE("strip: keys in any case, a missing final newline, [Peer] untouched")
 	CHECK(config_strip(text, "wg0.conf") == std::string("[interface]\n  privatekey=") + PRIV1 +
 							"\n[PEER]\npublickey = " + PUB2 +
 							"\nallowedips = 198.51.100.2/32\n");
+	CHECK(xwg_peer_key("flowports"));
+	CHECK_FALSE(xwg_peer_key("PersistentKeepalive"));
 	CHECK(wg_interface_key("fwmark"));
 	CHECK(wg_interface_key("LISTENPORT"));
 	CHECK_FALSE(wg_interface_key("Address"));
@@ -154,7 +162,7 @@ TEST_CASE("the sync request, line by line")
 		parse(std::string("[Interface]\nPrivateKey = ") + PRIV1 + "\nListenPort = 51820\n" +
 		      peer(PUB2, "198.51.100.2/32, fd00:77::2/128",
 			   std::string("Endpoint = 192.0.2.2:51820\nPersistentKeepalive = 25\n") +
-				   "PresharedKey = " + PSK + "\n") +
+				   "PresharedKey = " + PSK + "\nFlowPorts = 4\n") +
 		      peer(PUB3, "198.51.100.3/32"));
 	const std::string request = uapi_sync_request(file, {key(PUB4), key(PUB2)});
 	// clang-format off
@@ -168,12 +176,14 @@ TEST_CASE("the sync request, line by line")
 			 "preshared_key=" + to_hex(key<PresharedKey>(PSK)) + "\n"
 			 "endpoint=192.0.2.2:51820\n"
 			 "persistent_keepalive_interval=25\n"
+			 "xwg_flow_ports=4\n"
 			 "replace_allowed_ips=true\n"
 			 "allowed_ip=198.51.100.2/32\n"
 			 "allowed_ip=fd00:77::2/128\n"
 			 "public_key=" + hex(PUB3) + "\n"
 			 "preshared_key=" + std::string(64, '0') + "\n"
 			 "persistent_keepalive_interval=0\n"
+			 "xwg_flow_ports=0\n"
 			 "replace_allowed_ips=true\n"
 			 "allowed_ip=198.51.100.3/32\n"
 			 "\n");

@@ -378,3 +378,81 @@ TEST_CASE("stock wg reads xwg's interface, and wg set changes take effect on tra
 	CHECK(t.ping('a', 4).rc == 0);
 	CHECK(wg_field(t.b, t.if_b, "endpoints") == "192.0.2.1:51830");
 }
+
+// FlowPorts between two xwg peers (docs/many-cores.md): A's data leaves from ports
+// 51821-51824 by inner flow, B steers each port to a CPU, so one peer's flows are
+// decrypted on both CPUs of this host; B's endpoint for A stays A's ListenPort; every
+// transfer arrives intact and nothing is counted as a replay.
+TEST_CASE("FlowPorts: one peer's flows leave from several ports and are decrypted on "
+	  "several CPUs",
+	  "[e2e][netns]")
+{
+	require_tool("bpftool");
+	REQUIRE(sysconf(_SC_NPROCESSORS_ONLN) >= 2); // the point is more than one CPU
+	TunnelOptions o = tunnel_options(PeerKind::xwg, 4);
+	o.flow_ports = 4;
+	Tunnel t(o);
+	REQUIRE(t.ping('a', 4).rc == 0);
+
+	// 16 flows at once (the chance that all hash to ports of one parity, so to one of
+	// two CPUs, is 2^-15).
+	constexpr int flows = 16;
+	std::vector<std::string> errors(flows);
+	std::vector<std::thread> senders;
+	// On A's underlay: what B's XDP takes never reaches a packet socket on B.
+	RawLink link(t.a, t.ua);
+	link.drain();
+	const Payload &data = payload(4'000'000); // made here: payload() is not thread-safe
+	for (int i = 0; i < flows; i++)
+		senders.emplace_back([&, i] { errors[i] = tcp_transfer(t, 'a', 4, data); });
+	// Every data datagram's source port, over the whole transfer (none kept whole).
+	std::set<std::uint16_t> ports;
+	link.capture(
+		6000ms,
+		[&ports](const Datagram &d) {
+			if (d.outgoing && d.dst.port == Tunnel::PORT && d.payload.size() > 48 &&
+			    d.payload[0] == 4)
+				ports.insert(d.src.port);
+			return false;
+		});
+	for (auto &s : senders)
+		s.join();
+	for (int i = 0; i < flows; i++) {
+		INFO("flow " << i << ": " << errors[i] << "\n" << t.diagnostics());
+		CHECK(errors[i].empty());
+	}
+
+	INFO("source ports of A's data: " << ports.size());
+	REQUIRE(!ports.empty());
+	CHECK(*ports.begin() >= Tunnel::PORT + 1);
+	CHECK(*ports.rbegin() <= Tunnel::PORT + 4);
+	CHECK(ports.size() >= 3); // 16 flows over 4 ports: 3 or 4 unless the hash is broken
+	std::set<int> parities;
+	for (auto p : ports)
+		parities.insert(p % 2);
+	CHECK(parities.size() == 2);
+
+	// Per CPU, what B decrypted from A (peer_stats is per CPU; A is B's only peer).
+	const auto running = nlohmann::json::parse(read_file("/run/xwg/" + t.if_b + ".running"));
+	const std::uint32_t id = running.at("peers").at(0).at("id").get<std::uint32_t>();
+	std::string key;
+	for (int b = 0; b < 4; b++)
+		key += " " + std::to_string((id >> (8 * b)) & 0xff);
+	const auto stats = nlohmann::json::parse(
+		must("bpftool -j map lookup pinned /sys/fs/bpf/xwg/" + t.if_b + "/peer_stats key" + key));
+	std::uint64_t total = 0;
+	std::vector<std::uint64_t> per_cpu;
+	for (const auto &v : stats.at("formatted").at("values")) {
+		per_cpu.push_back(v.at("value").at("rx_packets").get<std::uint64_t>());
+		total += per_cpu.back();
+	}
+	INFO("B's rx_packets from A per CPU: " << stats.at("formatted").at("values").dump());
+	REQUIRE(total > 10'000);
+	int busy = 0;
+	for (auto n : per_cpu)
+		busy += n * 20 >= total; // at least 5% of the packets
+	CHECK(busy >= 2);
+
+	CHECK(wg_field(t.b, t.if_b, "endpoints") == t.endpoint('a'));
+	CHECK(t.xwg_b->drops()["replayed"] == 0);
+}

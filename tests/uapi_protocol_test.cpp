@@ -187,6 +187,8 @@ TEST_CASE("set: each malformed line gives wireguard-go's code")
 	    {"public_key=zz\n", UAPI_ERROR_INVALID, "failed to set public_key: not 64 hex digits"},
 	    {peer + "listen_port=1\n", UAPI_ERROR_INVALID, "invalid UAPI peer key: listen_port"},
 	    {peer + "remove=1\n", UAPI_ERROR_INVALID, "failed to set remove, invalid value: 1"},
+	    {peer + "xwg_flow_ports=65\n", UAPI_ERROR_INVALID,
+	     "failed to parse xwg_flow_ports: \"65\""},
 	    {peer + "update_only=yes\n", UAPI_ERROR_INVALID,
 	     "failed to set update_only, invalid value: yes"},
 	    {peer + "replace_allowed_ips=\n", UAPI_ERROR_INVALID,
@@ -261,6 +263,15 @@ TEST_CASE("set: peers, allowed IPs and the delta follow wireguard-go")
 		CHECK(b64s(a.delta.peers_updated) == std::vector<std::string>{PUB2});
 		CHECK(a.delta.peers_removed.empty());
 		CHECK_FALSE(a.delta.listen_port);
+	}
+	SECTION("xwg_flow_ports (xwg's FlowPorts) is set, kept by wg's keys, never in a get")
+	{
+		UapiApplied a = set(base, p2 + "xwg_flow_ports=4\n");
+		CHECK(a.config.find_peer(key(PUB2))->flow_ports == 4);
+		CHECK(b64s(a.delta.peers_updated) == std::vector<std::string>{PUB2});
+		UapiApplied b = set(a.config, p2 + "persistent_keepalive_interval=5\n");
+		CHECK(b.config.find_peer(key(PUB2))->flow_ports == 4);
+		CHECK(uapi_get_response(b.config).find("flow") == std::string::npos);
 	}
 	SECTION("remove=true removes; for an unknown peer it does nothing")
 	{

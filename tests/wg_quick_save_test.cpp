@@ -61,6 +61,7 @@ ParsedConfig full()
 				    "AllowedIPs = 198.51.100.0/24, 2001:db8:1::/48\n"
 				    "Endpoint = [2001:db8::9]:4500\n"
 				    "PersistentKeepalive = 25\n"
+				    "FlowPorts = 4\n"
 				    "[Peer]\n"
 				    "PublicKey = " +
 				    PUB3 + "\n",
@@ -80,7 +81,7 @@ TEST_CASE("wg showconf's text: keys in wg's order, blank lines between sections"
 		      PRIV1 + "\n\n[Peer]\nPublicKey = " + PUB2 + "\nPresharedKey = " + PSK +
 		      "\nAllowedIPs = 198.51.100.0/24, 2001:db8:1::/48\n"
 		      "Endpoint = [2001:db8::9]:4500\n"
-		      "PersistentKeepalive = 25\n\n[Peer]\nPublicKey = " +
+		      "PersistentKeepalive = 25\nFlowPorts = 4\n\n[Peer]\nPublicKey = " +
 		      PUB3 + "\n");
 	// Nothing set: only the section line and its blank line.
 	CHECK(wg_showconf_text(DeviceConfig{}) == "[Interface]\n\n");
@@ -115,7 +116,7 @@ TEST_CASE("SaveConfig writes wg-quick's lines in place of showconf's [Interface]
 			      "\nPresharedKey = " + PSK +
 			      "\nAllowedIPs = 198.51.100.0/24, 2001:db8:1::/48\n"
 			      "Endpoint = [2001:db8::9]:4500\n"
-			      "PersistentKeepalive = 25\n\n[Peer]\nPublicKey = " +
+			      "PersistentKeepalive = 25\nFlowPorts = 4\n\n[Peer]\nPublicKey = " +
 			      PUB3 + "\n");
 
 	// parse(save(x)) == x, for the configuration and for wg-quick's settings.

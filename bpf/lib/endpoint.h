@@ -16,6 +16,7 @@
 #include "bpf/lib/events.h"
 #include "bpf/lib/map_defs.h"
 #include "bpf/lib/parse.h"
+#include "bpf/lib/flow_ports.h"
 
 static __always_inline int xwg_addr6_eq(const __u8 *a, const __u8 *b)
 {
@@ -25,10 +26,21 @@ static __always_inline int xwg_addr6_eq(const __u8 *a, const __u8 *b)
 }
 
 /* Does @ep already name the sender and the local address it reached? */
-static __always_inline int xwg_endpoint_matches(const struct xwg_endpoint *ep,
-						const struct xwg_outer *o)
+/* The FlowPorts setting of peer @peer_id (0: off). */
+static __always_inline __u32 xwg_peer_flow_ports(__u32 peer_id)
 {
-	if (ep->family != o->family || ep->port != o->sport)
+	struct xwg_peer *p = bpf_map_lookup_elem(&peers, &peer_id);
+
+	return p ? p->flow_ports : 0;
+}
+
+/* Does @o come from @ep? With @flow_ports, from any of the ports a FlowPorts peer
+ * sends its flows from (bpf/lib/flow_ports.h). */
+static __always_inline int xwg_endpoint_matches(const struct xwg_endpoint *ep,
+						const struct xwg_outer *o, __u32 flow_ports)
+{
+	if (ep->family != o->family ||
+	    !xwg_flow_port_of(bpf_ntohs(ep->port), bpf_ntohs(o->sport), flow_ports))
 		return 0;
 	if (o->family == XWG_AF_INET)
 		return ep->addr.v4 == *(const __be32 *)o->saddr &&
@@ -68,7 +80,7 @@ static __always_inline void xwg_endpoint_mark_reported(struct xwg_endpoint_slot 
  * @ifindex: the endpoint becomes its source if it moved, and the daemon hears of every
  * generation it has not heard of yet (the ring may have been full last time). */
 static __always_inline void xwg_endpoint_roam(__u32 peer_id, const struct xwg_outer *o,
-					      __u32 ifindex)
+					      __u32 ifindex, __u32 flow_ports)
 {
 	struct xwg_endpoint_slot *s = xwg_endpoint_slot(peer_id);
 	struct xwg_endpoint ep;
@@ -78,13 +90,17 @@ static __always_inline void xwg_endpoint_roam(__u32 peer_id, const struct xwg_ou
 		return;
 	/* Unlocked first look, the common case: nothing moved, nothing owed. A torn read
 	 * here only sends us to the locked path, which looks again. */
-	if (xwg_endpoint_matches(&s->ep, o) &&
+	if (xwg_endpoint_matches(&s->ep, o, flow_ports) &&
 	    *(volatile __u32 *)&s->generation == *(volatile __u32 *)&s->reported)
 		return;
 	bpf_spin_lock(&s->lock);
-	if (!xwg_endpoint_matches(&s->ep, o)) {
+	if (!xwg_endpoint_matches(&s->ep, o, flow_ports)) {
+		/* A FlowPorts peer that moved to a new address from one of its flow ports
+		 * keeps its port: replies go to its ListenPort, where its daemon listens. */
+		if (s->ep.family != o->family ||
+		    !xwg_flow_port_of(bpf_ntohs(s->ep.port), bpf_ntohs(o->sport), flow_ports))
+			s->ep.port = o->sport;
 		s->ep.family = o->family;
-		s->ep.port = o->sport;
 		s->ep.ifindex = ifindex;
 		__builtin_memcpy(s->ep.addr.v6, o->saddr, 16);
 		__builtin_memcpy(s->ep.src.v6, o->daddr, 16);

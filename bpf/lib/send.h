@@ -32,6 +32,7 @@
 #include "bpf/lib/allowedips.h"
 #include "bpf/lib/nexthop.h"
 #include "bpf/lib/csum.h"
+#include "bpf/lib/flow_ports.h"
 #include "bpf/lib/aead_bpf.h"
 
 /* Where the packet came from: decides what happens to one this path cannot send. */
@@ -117,7 +118,7 @@ static __always_inline int zero_padding(struct __sk_buff *skb, __u32 off, __u32 
 /* Write outer IP + UDP + type-4 header in front of the ciphertext at @l3. */
 static __always_inline int write_outer(struct __sk_buff *skb, const struct xwg_endpoint *ep,
 				       const struct xwg_keypair *kp, __u64 counter,
-				       __u32 msg_len, __u16 listen_port)
+				       __u32 msg_len, __u16 sport)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
@@ -166,7 +167,7 @@ static __always_inline int write_outer(struct __sk_buff *skb, const struct xwg_e
 	hdr = (void *)(udp + 1);
 	if ((void *)(hdr + 1) > data_end)
 		return -1;
-	udp->source = bpf_htons(listen_port);
+	udp->source = bpf_htons(sport);
 	udp->dest = ep->port;
 	udp->len = bpf_htons(udp_len);
 	udp->check = 0;
@@ -197,6 +198,7 @@ static __always_inline int xwg_send(struct __sk_buff *skb, enum xwg_send_origin 
 	__u64 counter, now, age;
 	struct xwg_peer_stats *st;
 	int peer_id, grow, ifindex;
+	__u16 sport;
 	__u64 flags;
 
 	if (!cfg)
@@ -236,6 +238,10 @@ static __always_inline int xwg_send(struct __sk_buff *skb, enum xwg_send_origin 
 	ifindex = xwg_underlay_for(skb, &ep, cfg);
 	if (ifindex < 0)
 		return send_refused(origin, -ifindex);
+
+	/* The inner flow's port, while the skb still holds the inner packet to hash. */
+	sport = xwg_flow_port(cfg->listen_port, peer->flow_ports,
+			      peer->flow_ports ? bpf_get_hash_recalc(skb) : 0);
 
 	/* Pad to 16, never beyond the MTU (WireGuard's rule, include/xwg/protocol.h). */
 	padded = xwg_padded_len(inner_len, cfg->mtu);
@@ -281,7 +287,7 @@ static __always_inline int xwg_send(struct __sk_buff *skb, enum xwg_send_origin 
 
 	if (xwg_aead_seal_skb(skb, sizeof(struct ethhdr) + grow, padded, kp->send_key, counter))
 		return xwg_drop(XWG_DROP_FRAME_TOO_BIG, TC_ACT_SHOT);
-	if (write_outer(skb, &ep, kp, counter, msg_len, cfg->listen_port))
+	if (write_outer(skb, &ep, kp, counter, msg_len, sport))
 		return xwg_drop(XWG_DROP_HEADROOM, TC_ACT_SHOT);
 	if (xwg_udp_csum_fill(skb, ep.family, sizeof(struct ethhdr), outer_l3_len,
 			      sizeof(struct udphdr) + msg_len))

@@ -112,7 +112,15 @@ struct xwg_peer {
 	__u32 active;                   /* 0: slot unused */
 	__u32 current_index;            /* local index of the keypair to send with, 0 = none */
 	__u64 handshake_wanted_ns;      /* last "handshake needed" event (rate limit) */
+	__u32 flow_ports;               /* FlowPorts, between xwg peers only: 0 = off, else
+	                                 * xwg_tx sends each inner flow from one of this many
+	                                 * ports next to ListenPort (its skb hash picks), and
+	                                 * xwg_rx steers by that port (docs/many-cores.md) */
+	__u32 pad0;
 };
+
+/* FlowPorts' upper bound (include/xwg/maps.h, struct xwg_peer). */
+#define XWG_MAX_FLOW_PORTS 64
 
 /* `endpoints` (array indexed by peer id): where a peer's packets go. Written only under
  * `lock` by bpf/lib/endpoint.h: by xwg_rx when an authenticated packet comes from a new

@@ -3,6 +3,7 @@
 // position. Section-level checks (missing keys, duplicate peers) run when a section ends.
 #include "loader/control/config_file.h"
 
+#include "xwg/maps.h"
 #include "xwg/protocol.h"
 
 #include <arpa/inet.h>
@@ -94,6 +95,7 @@ const std::map<std::string, KeyInfo> &known_keys()
 		{"allowedips", {"AllowedIPs", Section::peer, true}},
 		{"endpoint", {"Endpoint", Section::peer, false}},
 		{"persistentkeepalive", {"PersistentKeepalive", Section::peer, false}},
+		{"flowports", {"FlowPorts", Section::peer, false}},
 	};
 	return keys;
 }
@@ -465,6 +467,10 @@ void Parser::handle(const KeyInfo &key, std::string_view value)
 		else
 			peer_.persistent_keepalive = static_cast<std::uint16_t>(parse_number(
 			    value, 0, 65535, "a keepalive interval (off, or 0-65535 seconds)"));
+	} else if (k == "FlowPorts") {
+		static_assert(XWG_MAX_FLOW_PORTS == 64, "the message below names the bound");
+		peer_.flow_ports = static_cast<std::uint16_t>(parse_number(
+		    value, 0, XWG_MAX_FLOW_PORTS, "a number of flow ports (0 = off, 1-64)"));
 	}
 }
 

@@ -37,6 +37,7 @@ nlohmann::json config_to_json(const DeviceConfig &config)
 		    p.endpoint ? nlohmann::json(p.endpoint->to_string()) : nlohmann::json(nullptr);
 		pj["allowed_ips"] = cidrs(p.allowed_ips);
 		pj["persistent_keepalive"] = p.persistent_keepalive;
+		pj["flow_ports"] = p.flow_ports;
 		j["peers"].push_back(std::move(pj));
 	}
 	return j;

@@ -41,6 +41,11 @@ bool wg_interface_key(std::string_view key)
 			   [key](std::string_view k) { return equal_nocase(k, key); });
 }
 
+bool xwg_peer_key(std::string_view key)
+{
+	return equal_nocase(key, "FlowPorts");
+}
+
 std::string config_strip(std::string_view text, std::string_view file_name)
 {
 	(void)config_parse(text, file_name); // throws ConfigError, nothing printed
@@ -53,9 +58,9 @@ std::string config_strip(std::string_view text, std::string_view file_name)
 		const std::string_view line = trim(raw.substr(0, raw.find('#')));
 		if (!line.empty() && line.front() == '[') {
 			in_interface = equal_nocase(line, "[Interface]");
-		} else if (in_interface && !line.empty()) {
+		} else if (!line.empty()) {
 			const std::string_view key = trim(line.substr(0, line.find('=')));
-			if (!wg_interface_key(key))
+			if (in_interface ? !wg_interface_key(key) : xwg_peer_key(key))
 				continue;
 		}
 		out.append(raw).push_back('\n');

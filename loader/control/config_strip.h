@@ -2,7 +2,8 @@
 // `wg syncconf` understand. wg-quick removes its own [Interface] keys (Address, DNS, MTU,
 // Table, Pre/PostUp, Pre/PostDown, SaveConfig); xwg removes every [Interface] key that is
 // not PrivateKey, ListenPort or FwMark, so its own keys (Underlay, ReceivePath, ...) go
-// too. Everything else, comments and blank lines included, is kept as written.
+// too, and so does [Peer]'s xwg key (FlowPorts). Everything else, comments and blank
+// lines included, is kept as written.
 #pragma once
 
 #include <string>
@@ -18,5 +19,8 @@ std::string config_strip(std::string_view text, std::string_view file_name);
 // Whether `wg` understands this key in [Interface] (case-insensitive, as both parsers read
 // keys): PrivateKey, ListenPort, FwMark.
 bool wg_interface_key(std::string_view key);
+
+// Whether this [Peer] key is xwg's own, which `wg` refuses: FlowPorts.
+bool xwg_peer_key(std::string_view key);
 
 } // namespace xwg

@@ -57,6 +57,10 @@ struct PeerConfig {
 	std::optional<Endpoint> endpoint;
 	std::vector<Cidr> allowed_ips; // canonical (masked), no duplicates, in insertion order
 	std::uint16_t persistent_keepalive = 0; // seconds, 0: off
+	// xwg extension, between xwg peers only: 0 = off, else each inner flow is sent from
+	// one of this many ports next to ListenPort, so the peer's receiver spreads the
+	// flows over CPUs (docs/many-cores.md). 0..XWG_MAX_FLOW_PORTS.
+	std::uint16_t flow_ports = 0;
 
 	// Adds a prefix after masking its host bits; false if it was already there.
 	bool add_allowed_ip(const Cidr &prefix);

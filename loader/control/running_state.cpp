@@ -109,6 +109,8 @@ std::string running_state_to_json(const RunningState &state)
 		out += "\"public_key\":";
 		str(to_base64(p.public_key));
 		out += ",\"persistent_keepalive\":" + std::to_string(p.persistent_keepalive);
+		if (p.flow_ports)
+			out += ",\"flow_ports\":" + std::to_string(p.flow_ports);
 		if (const auto id = state.peer_ids.find(p.public_key); id != state.peer_ids.end())
 			out += ",\"id\":" + std::to_string(id->second);
 		if (p.preshared_key) {
@@ -161,6 +163,7 @@ RunningState running_state_from_json(std::string_view text)
 			for (const json &a : p.at("allowed_ips"))
 				pc.allowed_ips.push_back(cidr_from(a));
 			pc.persistent_keepalive = p.at("persistent_keepalive").get<std::uint16_t>();
+			pc.flow_ports = p.value("flow_ports", std::uint16_t{0});
 			if (!p.contains("id"))
 				bad("peer " + to_base64(pc.public_key) + " has no id");
 			s.peer_ids[pc.public_key] = p["id"].get<std::uint32_t>();

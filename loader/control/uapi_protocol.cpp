@@ -3,6 +3,8 @@
 // without sign, hex keys of exactly 64 digits, numeric endpoints.
 #include "loader/control/uapi_protocol.h"
 
+#include "xwg/maps.h"
+
 #include <algorithm>
 #include <set>
 
@@ -80,6 +82,10 @@ void handle_peer_line(UapiPeerChange &peer, std::string_view key, std::string_vi
 	} else if (key == "persistent_keepalive_interval") {
 		peer.persistent_keepalive = static_cast<std::uint16_t>(
 		    number(value, 0xffff, "persistent_keepalive_interval"));
+	} else if (key == "xwg_flow_ports") {
+		// xwg's own key (FlowPorts), sent by `xwg syncconf`; `wg` never sends it.
+		peer.flow_ports = static_cast<std::uint16_t>(
+		    number(value, XWG_MAX_FLOW_PORTS, "xwg_flow_ports"));
 	} else if (key == "replace_allowed_ips") {
 		expect_true(value, "replace_allowed_ips");
 		// Only what follows survives, as with wireguard-go's immediate RemoveByPeer.
@@ -269,6 +275,8 @@ UapiApplied uapi_apply_set(const DeviceConfig &current, const UapiSetRequest &re
 			p.endpoint = c.endpoint;
 		if (c.persistent_keepalive)
 			p.persistent_keepalive = *c.persistent_keepalive;
+		if (c.flow_ports)
+			p.flow_ports = *c.flow_ports;
 		if (c.replace_allowed_ips) {
 			for (const Cidr &ip : p.allowed_ips)
 				if (auto o = owner.find(ip); o != owner.end() && o->second == i)

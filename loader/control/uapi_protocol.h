@@ -92,6 +92,7 @@ struct UapiPeerChange {
 	std::optional<PresharedKey> preshared_key; // all-zero: remove the preshared key
 	std::optional<Endpoint> endpoint;
 	std::optional<std::uint16_t> persistent_keepalive;
+	std::optional<std::uint16_t> flow_ports; // xwg_flow_ports: xwg's FlowPorts
 	bool replace_allowed_ips = false; // drop the old ones before adding allowed_ips
 	std::vector<Cidr> allowed_ips;	  // canonical; each moves here from any other peer
 

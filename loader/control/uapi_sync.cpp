@@ -63,6 +63,7 @@ std::string uapi_sync_request(const DeviceConfig &file, const std::vector<Public
 		if (p.endpoint)
 			line("endpoint", p.endpoint->to_string());
 		line("persistent_keepalive_interval", std::to_string(p.persistent_keepalive));
+		line("xwg_flow_ports", std::to_string(p.flow_ports));
 		line("replace_allowed_ips", "true");
 		for (const Cidr &c : p.allowed_ips)
 			line("allowed_ip", c.to_string());

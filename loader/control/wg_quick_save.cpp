@@ -51,6 +51,8 @@ std::string wg_showconf_text(const DeviceConfig &config)
 		if (p.persistent_keepalive)
 			s += "PersistentKeepalive = " + std::to_string(p.persistent_keepalive) +
 			     "\n";
+		if (p.flow_ports)
+			s += "FlowPorts = " + std::to_string(p.flow_ports) + "\n";
 		if (n + 1 < config.peers.size())
 			s += "\n";
 	}

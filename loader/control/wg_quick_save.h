@@ -6,7 +6,8 @@
 // PresharedKey, AllowedIPs, Endpoint, PersistentKeepalive), ending in one newline.
 //
 // Where xwg differs, and why:
-//   - xwg's own keys (Underlay, ReceivePath) follow Table, or a saved file would lose them;
+//   - xwg's own keys (Underlay, ReceivePath) follow Table, and a peer's FlowPorts follows
+//     its PersistentKeepalive, or a saved file would lose them;
 //   - search domains are kept as DNS lines (wg-quick reads back `resolvconf -l`, which has
 //     only the name servers, and drops them);
 //   - Table is written when it is not auto (wg-quick writes it back when the file had it);

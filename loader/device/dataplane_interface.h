@@ -54,6 +54,8 @@ public:
 	virtual bool set_peer(std::uint32_t peer_id, const xwg_peer &peer) = 0;
 	virtual bool clear_peer(std::uint32_t peer_id) = 0;
 	virtual bool set_peer_current(std::uint32_t peer_id, std::uint32_t local_index) = 0;
+	// The peer's FlowPorts (xwg_peer.flow_ports), 0..XWG_MAX_FLOW_PORTS.
+	virtual bool set_peer_flow_ports(std::uint32_t peer_id, std::uint32_t flow_ports) = 0;
 	virtual PeerStats peer_stats(std::uint32_t peer_id) const = 0;
 	// Its counters and timestamps back to zero (a peer configured anew keeps its id).
 	virtual bool reset_peer_stats(std::uint32_t peer_id) = 0;

@@ -175,6 +175,9 @@ void Device::apply(const DeviceConfig &next, const ConfigDelta &delta)
 			peer->psk = psk_of(now->preshared_key);
 			peer->handshake->set_preshared_key(peer->psk);
 		}
+		if (then.flow_ports != now->flow_ports &&
+		    !dp_.set_peer_flow_ports(peer->id, now->flow_ports))
+			log_errno("setting FlowPorts");
 		if (then.persistent_keepalive != now->persistent_keepalive) {
 			peer->timers.set_persistent_keepalive(now->persistent_keepalive * NS);
 			if (now->persistent_keepalive)
@@ -315,6 +318,8 @@ Peer &Device::add_peer(const PeerConfig &pc, UndoLog &undo)
 	if (!peer)
 		throw_errno("adding peer " + to_base64(pc.public_key));
 	undo.push_back([this, key = pc.public_key] { remove_peer(key); });
+	if (!dp_.set_peer_flow_ports(peer->id, pc.flow_ports))
+		throw_errno("setting FlowPorts of peer " + to_base64(pc.public_key));
 	write_endpoint(*peer, pc.endpoint, undo);
 	return *peer;
 }
@@ -333,6 +338,7 @@ void Device::renew_peer(const PeerConfig &pc)
 	peer->endpoint = pc.endpoint;
 	xwg_peer slot{};
 	slot.active = 1;
+	slot.flow_ports = pc.flow_ports;
 	if (!dp_.set_peer(peer->id, slot) || !dp_.reset_peer_stats(peer->id))
 		log_errno("resetting the slot of a peer added again");
 }

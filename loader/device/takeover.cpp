@@ -70,6 +70,9 @@ void Device::adopt(const DeviceConfig &config, const Found &found)
 		if (!peer)
 			throw std::runtime_error("peer id " + std::to_string(id->second) +
 						 " is taken twice in the running state");
+		if (!dp_.set_peer_flow_ports(peer->id, pc.flow_ports))
+			throw std::runtime_error("cannot set FlowPorts of peer " +
+						 to_base64(pc.public_key));
 		if (const auto slot = dp_.endpoint(peer->id); slot && slot->ep.family)
 			peer->endpoint = Endpoints::address_of(slot->ep);
 		else if (pc.endpoint && endpoints_.set(peer->id, *pc.endpoint))

@@ -361,6 +361,16 @@ bool Dataplane::clear_peer(uint32_t peer_id)
 	       reset_peer_stats(peer_id);
 }
 
+bool Dataplane::set_peer_flow_ports(uint32_t peer_id, uint32_t flow_ports)
+{
+	if (peer_id >= XWG_MAX_PEERS || flow_ports > XWG_MAX_FLOW_PORTS) {
+		errno = EINVAL;
+		return false;
+	}
+	std::atomic_ref<uint32_t>(peers_[peer_id].flow_ports).store(flow_ports);
+	return true;
+}
+
 std::optional<xwg_peer> Dataplane::peer(uint32_t peer_id) const
 {
 	xwg_peer p;

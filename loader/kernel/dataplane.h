@@ -104,6 +104,7 @@ public:
 	bool clear_peer(uint32_t peer_id) override;
 	std::optional<xwg_peer> peer(uint32_t peer_id) const;
 	bool set_peer_current(uint32_t peer_id, uint32_t local_index) override;
+	bool set_peer_flow_ports(uint32_t peer_id, uint32_t flow_ports) override;
 	std::optional<EndpointState> endpoint(uint32_t peer_id) const override;
 	std::optional<uint32_t> set_endpoint(uint32_t peer_id, const xwg_endpoint &ep) override;
 	bool set_endpoint_route(uint32_t peer_id, uint32_t generation,
