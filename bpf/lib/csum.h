@@ -132,6 +132,8 @@ fail:
 }
 #undef XWG_CSUM_CHUNK
 
+/* Sum @len bytes of the packet from @off on (any length, at most one jumbo message),
+ * starting at @seed; -1 when they are not all in the packet. */
 static __always_inline __s64 xwg_csum_packet(struct __sk_buff *skb, __u32 off, __u32 len,
 					     __s64 seed)
 {

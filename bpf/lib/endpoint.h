@@ -25,7 +25,6 @@ static __always_inline int xwg_addr6_eq(const __u8 *a, const __u8 *b)
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
 }
 
-/* Does @ep already name the sender and the local address it reached? */
 /* The FlowPorts setting of peer @peer_id (0: off). */
 static __always_inline __u32 xwg_peer_flow_ports(__u32 peer_id)
 {
@@ -34,8 +33,9 @@ static __always_inline __u32 xwg_peer_flow_ports(__u32 peer_id)
 	return p ? p->flow_ports : 0;
 }
 
-/* Does @o come from @ep? With @flow_ports, from any of the ports a FlowPorts peer
- * sends its flows from (bpf/lib/flow_ports.h). */
+/* Does @ep already name the sender of @o and the local address it reached? With
+ * @flow_ports, any of the ports a FlowPorts peer sends its flows from is its port
+ * (bpf/lib/flow_ports.h). */
 static __always_inline int xwg_endpoint_matches(const struct xwg_endpoint *ep,
 						const struct xwg_outer *o, __u32 flow_ports)
 {
